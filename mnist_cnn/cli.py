@@ -1,0 +1,209 @@
+"""Command line: `python -m mnist_cnn train | evaluate | predict` (each has --help)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import uuid
+from pathlib import Path
+
+from mnist_cnn.config import PRESETS, TrainConfig
+from mnist_cnn.training import Progress, TrainingCallback
+
+
+class TerminalProgress(TrainingCallback):
+    """A one-line progress bar on stderr, and a summary line per epoch."""
+
+    def __init__(self, stream=sys.stderr, width: int = 30):
+        self.stream, self.width = stream, width
+
+    def on_batch_end(self, progress: Progress) -> None:
+        filled = int(self.width * progress.fraction)
+        eta = f"{progress.eta:4.0f}s left" if progress.eta is not None else "          "
+        self.stream.write(
+            f"\repoch {progress.epoch}/{progress.epochs} [{'#' * filled}{'.' * (self.width - filled)}] "
+            f"{100 * progress.fraction:3.0f}%  loss {progress.loss:.4f}  acc {progress.accuracy:.4f}  {eta}"
+        )
+        self.stream.flush()
+
+    def on_epoch_end(self, progress: Progress) -> None:
+        validation = ""
+        if progress.val_accuracy is not None:
+            validation = f"  val_loss {progress.val_loss:.4f}  val_acc {progress.val_accuracy:.4f}"
+        self.stream.write(
+            f"\repoch {progress.epoch}/{progress.epochs}  loss {progress.loss:.4f}  "
+            f"acc {progress.accuracy:.4f}{validation}  {progress.elapsed:.1f}s{' ' * 20}\n"
+        )
+        self.stream.flush()
+
+
+def add_hyperparameter_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field, e.g. --kernel-size 3, --augment / --no-augment."""
+    group = parser.add_argument_group("hyperparameters (default: the preset's value)")
+    for field in dataclasses.fields(TrainConfig):
+        flag = "--" + field.name.replace("_", "-")
+        if field.type == "bool":
+            group.add_argument(
+                flag, dest=field.name, action=argparse.BooleanOptionalAction, default=None
+            )
+        else:
+            kind = {"int": int, "float": float, "str": str}[field.type]
+            group.add_argument(
+                flag, dest=field.name, type=kind, default=None, metavar=field.type.upper()
+            )
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    changes = {
+        field.name: getattr(args, field.name)
+        for field in dataclasses.fields(TrainConfig)
+        if getattr(args, field.name) is not None
+    }
+    return PRESETS[args.preset].replace(**changes)
+
+
+def command_train(args: argparse.Namespace) -> int:
+    from mnist_cnn.data import load_mnist
+    from mnist_cnn.runs import train_run
+    from mnist_cnn.storage import ModelRecord, ModelStore
+
+    config = config_from_args(args)  # bad values fail here, before any data is read
+    data = load_mnist(args.data_dir)
+    name = args.name or f"{args.preset} preset (CLI)"
+    if args.out:
+        record = ModelRecord(id=uuid.uuid4().hex[:6], name=name, directory=str(Path(args.out)))
+    else:
+        record = ModelStore().new_run(name, config.to_dict())
+    print(f"Training on {data.source}; saving to {record.directory}", file=sys.stderr)
+    train_run(config, data, record, callbacks=[TerminalProgress()])
+    summary = {
+        "test_accuracy": record.test_accuracy,
+        "test_loss": record.test_loss,
+        "train_seconds": record.train_seconds,
+        "epochs": record.epochs_completed,
+        "parameters": record.parameters,
+        "model_path": str(record.model_path),
+        "model_id": record.id,
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(
+            f"test accuracy {record.test_accuracy:.4f}, loss {record.test_loss:.4f}, "
+            f"{record.train_seconds:.1f}s; saved {record.model_path}"
+        )
+    return 0
+
+
+def load_cli_model(path: str | None):
+    from mnist_cnn.storage import ASSETS_DIR, load_model_file
+
+    return load_model_file(Path(path) if path else ASSETS_DIR / "model.keras")
+
+
+def command_evaluate(args: argparse.Namespace) -> int:
+    from mnist_cnn.data import load_mnist
+    from mnist_cnn.evaluation import evaluate
+
+    model = load_cli_model(args.model)
+    data = load_mnist(args.data_dir)
+    scores = evaluate(model, data.test_images, data.test_labels)
+    if args.json:
+        print(json.dumps(scores.to_dict()))
+        return 0
+    print(f"test accuracy {scores.accuracy:.4f}  loss {scores.loss:.4f}  errors {scores.errors}")
+    print("digit  precision  recall  f1")
+    for row in scores.per_class():
+        print(f"{row['digit']:5d}  {row['precision']:9.4f}  {row['recall']:6.4f}  {row['f1']:.4f}")
+    return 0
+
+
+def command_predict(args: argparse.Namespace) -> int:
+    from mnist_cnn.predict import Predictor
+    from mnist_cnn.preprocess import preprocess
+
+    predictor = Predictor(load_cli_model(args.model))
+    failures = 0
+    for path in args.images:
+        try:
+            prepared = preprocess(Path(path))
+        except ValueError as error:
+            failures += 1
+            print(f"{path}: {error}", file=sys.stderr)
+            if args.json:
+                print(json.dumps({"path": path, "error": str(error)}))
+            continue
+        prediction = None if prepared.blank else predictor.predict(prepared.image)
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "path": path,
+                        "digit": prediction.digit if prediction else None,
+                        "probabilities": prediction.probabilities.tolist() if prediction else None,
+                        "blank": prepared.blank,
+                    }
+                )
+            )
+        elif prediction is None:
+            print(f"{path}: blank (no digit found)")
+        else:
+            print(f"{path}: {prediction.digit} ({100 * prediction.confidence:.1f}% sure)")
+    return 1 if failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mnist_cnn", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a network and save it")
+    train.add_argument(
+        "--preset", choices=sorted(PRESETS), default="seed", help="starting settings"
+    )
+    add_hyperparameter_flags(train)
+    train.add_argument(
+        "--data-dir", help="folder with the four MNIST .gz files (or MNIST_DATA_DIR)"
+    )
+    train.add_argument(
+        "--out",
+        help="folder to write model.keras and metadata.json (default: a new run in the models dir)",
+    )
+    train.add_argument("--name", help="a name for the model")
+    train.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    train.set_defaults(handler=command_train)
+
+    evaluate = commands.add_parser("evaluate", help="score a model on the 10,000 test images")
+    evaluate.add_argument("--model", help="a .keras file (default: the shipped model)")
+    evaluate.add_argument(
+        "--data-dir", help="folder with the four MNIST .gz files (or MNIST_DATA_DIR)"
+    )
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(handler=command_evaluate)
+
+    predict = commands.add_parser("predict", help="read digits from PNG or JPEG files")
+    predict.add_argument(
+        "images", nargs="+", metavar="IMAGE", help="image files, any size or polarity"
+    )
+    predict.add_argument("--model", help="a .keras file (default: the shipped model)")
+    predict.add_argument("--json", action="store_true", help="one JSON object per line per image")
+    predict.set_defaults(handler=command_predict)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except (
+        ValueError
+    ) as error:  # bad settings, missing data, unreadable model: say what, no traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130

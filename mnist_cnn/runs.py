@@ -1,0 +1,56 @@
+"""One training run from start to saved files: train, score on the test set, save, record.
+
+Used by the CLI's `train` and by the web app's training jobs, so both save models the same way.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+from mnist_cnn.config import TrainConfig
+from mnist_cnn.data import MnistData
+from mnist_cnn.evaluation import evaluate
+from mnist_cnn.model import parameter_count
+from mnist_cnn.storage import ModelRecord, library_versions, save_model_atomic, write_metadata
+from mnist_cnn.training import TrainingCallback, TrainResult, train
+
+
+def train_run(
+    config: TrainConfig,
+    data: MnistData,
+    record: ModelRecord,
+    callbacks: Sequence[TrainingCallback] = (),
+    stop_event: threading.Event | None = None,
+    extra_images: np.ndarray | None = None,
+    extra_labels: np.ndarray | None = None,
+) -> TrainResult:
+    """Train, evaluate on the MNIST test set and save model.keras + metadata.json in the record's folder.
+
+    The record's status goes running -> finished (or stopped, or failed with the error kept).
+    The model file is replaced atomically, so a crash never leaves half a model behind.
+    """
+    record.status, record.error = "running", None
+    record.config = config.to_dict()
+    record.dataset_checksum = data.checksum
+    record.versions = library_versions()
+    write_metadata(record)
+    try:
+        result = train(config, data, callbacks, stop_event, extra_images, extra_labels)
+        scores = evaluate(result.model, data.test_images, data.test_labels)
+        record.history = result.history
+        record.train_seconds = round(result.train_seconds, 2)
+        record.epochs_completed = result.epochs_completed
+        record.test_accuracy, record.test_loss = scores.accuracy, scores.loss
+        record.parameters = parameter_count(result.model)
+        save_model_atomic(result.model, record.model_path)
+        record.status = "stopped" if result.stopped else "finished"
+        write_metadata(record)
+        return result
+    except BaseException as error:
+        record.status = "failed"
+        record.error = f"{type(error).__name__}: {error}"[:2000]
+        write_metadata(record)
+        raise

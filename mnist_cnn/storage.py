@@ -1,0 +1,289 @@
+"""Model files on disk: a `.keras` model with a metadata JSON beside it, written atomically.
+
+A models directory holds one folder per training run:
+
+    <models dir>/<run id>/model.keras      the trained network (absent until it is finished)
+    <models dir>/<run id>/metadata.json    status, hyperparameters, metrics, history, versions
+    <models dir>/active.json               which model the app uses
+
+The model shipped with the project lives in assets/ and is read-only. The models directory is
+`MNIST_CNN_MODELS_DIR`, or `~/.mnist_cnn/models` when that is unset.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import keras
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+SHIPPED_ID = "shipped"
+# Run states. A run is "running" while a trainer works on it; "interrupted" if the server died then.
+STATUSES = ("queued", "running", "finished", "stopped", "failed", "interrupted")
+MAX_NAME_LENGTH = 60
+
+
+class ModelFileError(ValueError):
+    """A model or metadata file is missing, corrupt, unsafe or not an MNIST model."""
+
+
+def default_models_dir() -> Path:
+    configured = os.environ.get("MNIST_CNN_MODELS_DIR")
+    return Path(configured).expanduser() if configured else Path.home() / ".mnist_cnn" / "models"
+
+
+def now_iso() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def library_versions() -> dict:
+    import numpy
+    import tensorflow
+
+    return {
+        "tensorflow": tensorflow.__version__,
+        "keras": keras.__version__,
+        "numpy": numpy.__version__,
+    }
+
+
+def write_json_atomic(data: dict, path: Path) -> None:
+    """Write JSON so that readers see the old file or the new one, never half of one."""
+    path = Path(path)
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, prefix=f".{path.name}.", delete=False
+    ) as tmp:
+        json.dump(data, tmp, indent=2)
+        tmp.flush()
+        os.fchmod(tmp.fileno(), 0o644)
+        os.fsync(tmp.fileno())
+    os.replace(tmp.name, path)
+
+
+def save_model_atomic(model: keras.Model, path: Path) -> None:
+    """Save a `.keras` file through a temporary file and `os.replace`."""
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"Model files end in .keras. Received: path={str(path)!r}")
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex}.tmp.keras")
+    try:
+        model.save(tmp)
+        with open(tmp, "rb") as file:
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load_model_file(path: Path) -> keras.Model:
+    """Load a `.keras` file with Keras's safe mode (no Lambda layers or arbitrary code)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"Model file not found: {path}")
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except (
+        Exception
+    ) as error:  # corrupt zip, unknown layer, unsafe lambda: all refused the same way
+        raise ModelFileError(
+            f"Could not load {path.name}: {type(error).__name__}: {str(error)[:300]}"
+        ) from error
+    input_shape = tuple(model.inputs[0].shape[1:]) if model.inputs else None
+    output_shape = tuple(model.outputs[0].shape[1:]) if model.outputs else None
+    if input_shape not in ((28, 28, 1), (28, 28)) or output_shape != (10,):
+        raise ModelFileError(
+            f"{path.name} is not an MNIST digit model: it takes {input_shape} and gives "
+            f"{output_shape}, expected (28, 28, 1) and (10,)."
+        )
+    return model
+
+
+@dataclass
+class ModelRecord:
+    """What we know about one model (or a run that may become one)."""
+
+    id: str
+    name: str
+    status: str = "finished"
+    created_at: str = field(default_factory=now_iso)
+    config: dict = field(default_factory=dict)  # TrainConfig fields
+    history: dict = field(default_factory=dict)  # per-epoch loss, accuracy, val_loss, val_accuracy
+    test_accuracy: float | None = None
+    test_loss: float | None = None
+    parameters: int | None = None
+    train_seconds: float | None = None
+    epochs_completed: int = 0
+    dataset_checksum: str | None = None
+    versions: dict = field(default_factory=dict)
+    error: str | None = None  # why a run failed, or why its files cannot be read
+    read_only: bool = False  # the shipped model
+    directory: str = ""  # where its files are
+
+    @property
+    def model_path(self) -> Path:
+        return Path(self.directory) / "model.keras"
+
+    @property
+    def has_model(self) -> bool:
+        return self.model_path.is_file()
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("directory")
+        data.pop("read_only")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict, directory: Path, read_only: bool = False) -> ModelRecord:
+        known = {
+            name for name in cls.__dataclass_fields__ if name not in ("directory", "read_only")
+        }
+        values = {key: value for key, value in data.items() if key in known}
+        return cls(**values, directory=str(directory), read_only=read_only)
+
+
+def write_metadata(record: ModelRecord) -> None:
+    """Save a record's metadata.json in its folder (atomically)."""
+    if record.read_only:
+        raise ModelFileError("The shipped model is read-only.")
+    if record.status not in STATUSES:
+        raise ValueError(f"Unknown status. Received: status={record.status!r}")
+    Path(record.directory).mkdir(parents=True, exist_ok=True)
+    write_json_atomic(record.to_dict(), Path(record.directory) / "metadata.json")
+
+
+def check_name(name: str) -> str:
+    """A display name: 1-60 printable characters."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"A model name cannot be empty. Received: name={name!r}")
+    name = name.strip()
+    if len(name) > MAX_NAME_LENGTH or not name.isprintable():
+        raise ValueError(
+            f"A model name has at most {MAX_NAME_LENGTH} printable characters. Received: name={name!r}"
+        )
+    return name
+
+
+class ModelStore:
+    """The shipped model plus every run saved in the models directory."""
+
+    def __init__(self, root: str | os.PathLike | None = None, shipped_dir: Path = ASSETS_DIR):
+        self.root = Path(root) if root is not None else default_models_dir()
+        self.shipped_dir = Path(shipped_dir)  # holds model.keras and model.json
+
+    # --- reading ---
+    def shipped(self) -> ModelRecord:
+        metadata_path = self.shipped_dir / "metadata.json"
+        try:
+            data = json.loads(metadata_path.read_text())
+        except (OSError, ValueError):
+            data = {}
+        data.update(id=SHIPPED_ID, status="finished")
+        data.setdefault("name", "Shipped model")
+        return ModelRecord.from_dict(data, self.shipped_dir, read_only=True)
+
+    def _run_dir(self, model_id: str) -> Path:
+        # ids are made by new_run(); anything else could point outside the models directory
+        if not re.fullmatch(r"[0-9]{8}-[0-9]{6}-[0-9a-f]{6}", model_id or ""):
+            raise ModelFileError(f"No such model. Received: model_id={model_id!r}")
+        return self.root / model_id
+
+    def get(self, model_id: str) -> ModelRecord:
+        if model_id == SHIPPED_ID:
+            return self.shipped()
+        directory = self._run_dir(model_id)
+        metadata_path = directory / "metadata.json"
+        if not metadata_path.is_file():
+            raise ModelFileError(f"No such model. Received: model_id={model_id!r}")
+        try:
+            data = json.loads(metadata_path.read_text())
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            return ModelRecord.from_dict(data, directory)
+        except (OSError, ValueError, TypeError) as error:
+            return ModelRecord(
+                id=model_id,
+                name=model_id,
+                status="failed",
+                error=f"metadata.json is unreadable ({error}); this model is skipped.",
+                directory=str(directory),
+            )
+
+    def list(self) -> list[ModelRecord]:
+        """The shipped model first, then every run, newest first."""
+        records = [self.shipped()]
+        if self.root.is_dir():
+            ids = sorted((path.name for path in self.root.iterdir() if path.is_dir()), reverse=True)
+            for model_id in ids:
+                try:
+                    records.append(self.get(model_id))
+                except ModelFileError:
+                    continue  # a stray folder that is not a run
+        return records
+
+    def load(self, model_id: str) -> keras.Model:
+        record = self.get(model_id)
+        if record.error and record.status != "failed":
+            raise ModelFileError(record.error)
+        return load_model_file(record.model_path)
+
+    # --- writing ---
+    def new_run(self, name: str, config: dict, status: str = "queued") -> ModelRecord:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        model_id = f"{stamp}-{uuid.uuid4().hex[:6]}"
+        directory = self.root / model_id
+        directory.mkdir(parents=True)
+        record = ModelRecord(id=model_id, name=check_name(name), status=status, config=config)
+        record.directory = str(directory)
+        record.versions = library_versions()
+        self.update(record)
+        return record
+
+    def update(self, record: ModelRecord) -> None:
+        write_metadata(record)
+
+    def rename(self, model_id: str, name: str) -> ModelRecord:
+        record = self.get(model_id)
+        if record.read_only:
+            raise ModelFileError("The shipped model cannot be renamed.")
+        record.name = check_name(name)
+        self.update(record)
+        return record
+
+    def delete(self, model_id: str) -> None:
+        record = self.get(model_id)
+        if record.read_only:
+            raise ModelFileError("The shipped model cannot be deleted.")
+        if record.status in ("queued", "running"):
+            raise ModelFileError("Stop or cancel this run before deleting it.")
+        if self.active_id() == model_id:
+            self.set_active(SHIPPED_ID)
+        shutil.rmtree(record.directory)
+
+    # --- the active model ---
+    def active_id(self) -> str:
+        """The model the app uses: the last one activated, else the shipped one."""
+        try:
+            model_id = json.loads((self.root / "active.json").read_text())["model"]
+            if model_id != SHIPPED_ID and not self.get(model_id).has_model:
+                return SHIPPED_ID
+            return model_id
+        except (OSError, ValueError, KeyError, TypeError):
+            return SHIPPED_ID
+
+    def set_active(self, model_id: str) -> None:
+        record = self.get(model_id)
+        if not record.has_model:
+            raise ModelFileError(
+                f"{record.name} has no trained model to use (status: {record.status})."
+            )
+        self.root.mkdir(parents=True, exist_ok=True)
+        write_json_atomic({"model": model_id}, self.root / "active.json")
