@@ -19,8 +19,14 @@ class TerminalProgress(TrainingCallback):
 
     def __init__(self, stream=sys.stderr, width: int = 30):
         self.stream, self.width = stream, width
+        self.interactive = hasattr(stream, "isatty") and stream.isatty()
+        self.last_draw = -1.0
 
     def on_batch_end(self, progress: Progress) -> None:
+        # redraw at most 10 times a second, and only on a terminal (not into log files)
+        if not self.interactive or progress.elapsed - self.last_draw < 0.1:
+            return
+        self.last_draw = progress.elapsed
         filled = int(self.width * progress.fraction)
         eta = f"{progress.eta:4.0f}s left" if progress.eta is not None else "          "
         self.stream.write(

@@ -5,6 +5,7 @@ Used by the CLI's `train` and by the web app's training jobs, so both save model
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 
@@ -32,7 +33,7 @@ def train_run(
     The record's status goes running -> finished (or stopped, or failed with the error kept).
     The model file is replaced atomically, so a crash never leaves half a model behind.
     """
-    record.status, record.error = "running", None
+    record.status, record.error, record.pid = "running", None, os.getpid()
     record.config = config.to_dict()
     record.dataset_checksum = data.checksum
     record.versions = library_versions()

@@ -124,6 +124,7 @@ class ModelRecord:
     dataset_checksum: str | None = None
     versions: dict = field(default_factory=dict)
     error: str | None = None  # why a run failed, or why its files cannot be read
+    pid: int | None = None  # process that trains it while it is running
     read_only: bool = False  # the shipped model
     directory: str = ""  # where its files are
 
@@ -265,7 +266,7 @@ class ModelStore:
         if record.status in ("queued", "running"):
             raise ModelFileError("Stop or cancel this run before deleting it.")
         if self.active_id() == model_id:
-            self.set_active(SHIPPED_ID)
+            write_json_atomic({"model": SHIPPED_ID}, self.root / "active.json")
         shutil.rmtree(record.directory)
 
     # --- the active model ---

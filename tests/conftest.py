@@ -1,0 +1,31 @@
+"""Shared fixtures. Tests never touch the network: MNIST comes from MNIST_DATA_DIR or a local copy."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+
+from mnist_cnn.config import TrainConfig  # noqa: E402
+from mnist_cnn.data import DataError, load_mnist  # noqa: E402
+from mnist_cnn.storage import ASSETS_DIR, load_model_file  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """The real MNIST, or a skip that says how to provide it."""
+    try:
+        return load_mnist(allow_download=False)
+    except DataError as error:
+        pytest.skip(f"MNIST files not available ({error})")
+
+
+@pytest.fixture(scope="session")
+def shipped_model():
+    return load_model_file(ASSETS_DIR / "model.keras")
+
+
+@pytest.fixture
+def tiny_config():
+    """Trains in about a second: 1,000 images, one epoch."""
+    return TrainConfig(train_size=1000, validation_size=500, epochs=1, batch_size=100)

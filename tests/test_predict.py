@@ -1,0 +1,33 @@
+import numpy as np
+import pytest
+
+from mnist_cnn.predict import Predictor
+
+
+def test_predicts_test_digits(mnist, shipped_model):
+    predictor = Predictor(shipped_model)
+    for index in range(20):
+        prediction = predictor.predict(mnist.test_images[index] / 255.0)
+        assert prediction.digit == mnist.test_labels[index]
+        assert prediction.probabilities.shape == (10,)
+        assert prediction.probabilities.sum() == pytest.approx(1, abs=1e-5)
+        assert prediction.confidence == prediction.probabilities.max()
+
+
+def test_same_answer_as_model_predict(mnist, shipped_model):
+    predictor = Predictor(shipped_model)
+    images = mnist.test_images[:5, :, :, None] / 255.0
+    expected = shipped_model.predict(images, verbose=0)
+    for image, probabilities in zip(images, expected, strict=True):
+        np.testing.assert_allclose(predictor.predict(image).probabilities, probabilities, atol=1e-5)
+
+
+def test_top_guesses_are_sorted(shipped_model):
+    prediction = Predictor(shipped_model).predict(np.zeros((28, 28)))
+    (first, p1), (second, p2) = prediction.top(2)
+    assert first == prediction.digit and p1 >= p2 and first != second
+
+
+def test_wrong_shape_is_refused(shipped_model):
+    with pytest.raises(ValueError, match=r"Received: image.shape=\(32, 32\)"):
+        Predictor(shipped_model).predict(np.zeros((32, 32)))
