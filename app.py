@@ -1,0 +1,10 @@
+"""MNIST CNN studio: `streamlit run app.py`. This file only sets up the pages."""
+
+import streamlit as st
+
+st.set_page_config(page_title="MNIST CNN studio", page_icon="✏️", layout="wide")
+
+pages = [
+    st.Page("mnist_cnn/ui/draw.py", title="Draw", icon="✏️", default=True),
+]
+st.navigation(pages).run()

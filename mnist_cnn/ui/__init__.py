@@ -1,0 +1,1 @@
+"""Streamlit pages. Only this folder and app.py import streamlit."""

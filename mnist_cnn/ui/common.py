@@ -1,0 +1,103 @@
+"""What every page shares: the model store, the active model, the training jobs and the sidebar.
+
+Models and the job manager are loaded once per server (`st.cache_resource`) and shared by all
+sessions; the active model is read from disk on every run, so switching it takes effect at once
+on every page and in every browser.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from mnist_cnn.predict import Predictor
+from mnist_cnn.storage import (
+    SHIPPED_ID,
+    ModelFileError,
+    ModelRecord,
+    ModelStore,
+    default_models_dir,
+    load_model_file,
+)
+
+
+@st.cache_resource
+def _store(models_dir: str) -> ModelStore:
+    return ModelStore(models_dir)
+
+
+def get_store() -> ModelStore:
+    """The server's model store (MNIST_CNN_MODELS_DIR, or ~/.mnist_cnn/models)."""
+    return _store(str(default_models_dir()))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the model…")
+def _predictor(model_path: str, modified: float) -> Predictor:
+    # `modified` is part of the cache key: a file replaced on disk is loaded again
+    return Predictor(load_model_file(model_path))
+
+
+def active_model() -> tuple[ModelRecord, Predictor]:
+    """The active model's record and a predictor for it; the shipped model if it cannot load."""
+    store = get_store()
+    record = store.get(store.active_id())
+    try:
+        return record, _predictor(str(record.model_path), record.model_path.stat().st_mtime)
+    except (OSError, ModelFileError) as error:
+        if record.id == SHIPPED_ID:
+            raise
+        st.warning(
+            f"The active model “{record.name}” could not be loaded ({error}). Using the shipped model."
+        )
+        shipped = store.shipped()
+        return shipped, _predictor(str(shipped.model_path), shipped.model_path.stat().st_mtime)
+
+
+def model_label(record: ModelRecord) -> str:
+    accuracy = (
+        f"{100 * record.test_accuracy:.2f}%" if record.test_accuracy is not None else "no score"
+    )
+    return f"{record.name} · {accuracy}"
+
+
+def _switch_model(key: str) -> None:
+    get_store().set_active(st.session_state[key])
+
+
+def sidebar() -> None:
+    """The active model, its test accuracy, and a switcher listing every usable model."""
+    store = get_store()
+    active_id = store.active_id()
+    usable = [record for record in store.list() if record.has_model and not record.error]
+    ids = [record.id for record in usable]
+    labels = {record.id: model_label(record) for record in usable}
+    with st.sidebar:
+        active = next((record for record in usable if record.id == active_id), usable[0])
+        with st.container(key="active-model"):
+            st.markdown(f"**Active model:** {active.name}")
+            if active.test_accuracy is not None:
+                st.caption(
+                    f"Test accuracy {100 * active.test_accuracy:.2f}% on 10,000 MNIST digits"
+                )
+        # the key follows the active model, so a switch made in another browser shows here too
+        key = f"model-switcher-{active_id}"
+        st.selectbox(
+            "Switch model",
+            ids,
+            index=ids.index(active.id),
+            format_func=labels.get,
+            key=key,
+            on_change=_switch_model,
+            args=(key,),
+            help="Every page uses the model chosen here, in every browser.",
+        )
+
+
+def enlarge(image: np.ndarray, scale: int = 10, grid: bool = True) -> np.ndarray:
+    """A small [0, 1] grey image blown up with square pixels (and a faint grid) for display."""
+    big = np.kron(np.clip(image, 0, 1), np.ones((scale, scale), np.float32))
+    pixels = (big * 255).astype(np.uint8)
+    if grid and scale >= 4:
+        pixels[::scale, :] = np.maximum(pixels[::scale, :], 60)
+        pixels[:, ::scale] = np.maximum(pixels[:, ::scale], 60)
+    return pixels

@@ -1,0 +1,129 @@
+"""Draw page: draw a digit (or upload a photo of one) and watch the network read it."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from mnist_cnn.predict import Prediction
+from mnist_cnn.preprocess import Preprocessed, preprocess
+from mnist_cnn.ui.common import active_model, enlarge, sidebar
+
+CANVAS_SIZE = 280  # pixels; ten times MNIST's 28
+UNSURE_BELOW = 0.7  # below this confidence the page says the model is unsure
+MAX_UPLOAD_MB = 5
+STEP_CAPTIONS = {
+    "ink": "1. The ink, background removed",
+    "cropped": "2. Cropped to the ink",
+    "fitted": "3. Fitted into 20×20, shape kept",
+    "centred": "4. Centre of mass at the centre of 28×28",
+}
+
+
+def show_prediction(prediction: Prediction | None, hint: str) -> None:
+    """The digit, large, with its confidence: in the container tests read (`st-key-prediction`)."""
+    with st.container(key="prediction", border=True):
+        if prediction is None:
+            st.markdown(hint)
+            return
+        percent = round(100 * prediction.confidence)
+        st.markdown(f"# {prediction.digit} · {percent}% sure")
+        if prediction.confidence < UNSURE_BELOW:
+            (first, p1), (second, p2) = prediction.top(2)
+            st.markdown(
+                f"The model is **unsure**: maybe {first} ({100 * p1:.0f}%) or {second} ({100 * p2:.0f}%)."
+            )
+
+
+def show_probabilities(prediction: Prediction) -> None:
+    table = pd.DataFrame(
+        {
+            "digit": [str(digit) for digit in range(10)],
+            "probability": prediction.probabilities.astype(float),
+            "winner": [digit == prediction.digit for digit in range(10)],
+        }
+    )
+    chart = (
+        alt.Chart(table, height=220)
+        .mark_bar()
+        .encode(
+            x=alt.X("digit:N", sort=None, title="digit", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+            color=alt.condition("datum.winner", alt.value("#ff4b4b"), alt.value("#8c9bb0")),
+            tooltip=["digit", alt.Tooltip("probability:Q", format=".1%")],
+        )
+    )
+    st.altair_chart(chart, use_container_width=True)
+
+
+def show_model_input(prepared: Preprocessed) -> None:
+    st.image(enlarge(prepared.image), caption="What the network sees: 28×28 pixels", width=280)
+    with st.expander("How the drawing becomes 28×28 pixels", expanded=False):
+        columns = st.columns(len(prepared.steps))
+        for column, (name, step) in zip(columns, prepared.steps.items(), strict=True):
+            scale = max(1, 140 // max(step.shape))
+            column.image(enlarge(step, scale, grid=scale >= 5), caption=STEP_CAPTIONS[name])
+
+
+def read_upload() -> tuple[Preprocessed | None, str | None]:
+    uploaded = st.file_uploader(
+        "Photo or scan of one digit written on paper (PNG or JPEG)",
+        type=["png", "jpg", "jpeg"],
+        key="upload",
+    )
+    if uploaded is None:
+        return None, "Upload a photo of one digit: dark ink on light paper or the other way round."
+    if uploaded.size > MAX_UPLOAD_MB * 1024 * 1024:
+        st.error(
+            f"{uploaded.name} is {uploaded.size / 1e6:.1f} MB; the limit is {MAX_UPLOAD_MB} MB. Try a smaller photo."
+        )
+        return None, "No digit read."
+    try:
+        return preprocess(uploaded), None
+    except ValueError as error:
+        st.error(f"Could not read {uploaded.name}: {error}")
+        return None, "No digit read. Try another file: a PNG or JPEG photo of one digit."
+
+
+def read_canvas() -> Preprocessed | None:
+    brush = st.slider("Brush size", 8, 40, 20, key="brush", help="Thickness of the pen, in pixels.")
+    result = st_canvas(
+        stroke_width=brush,
+        stroke_color="#ffffff",
+        background_color="#000000",
+        width=CANVAS_SIZE,
+        height=CANVAS_SIZE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key="canvas",
+    )
+    st.caption("Use the canvas's own buttons to undo, redo or clear.")
+    if result is None or result.image_data is None:
+        return None
+    try:
+        return preprocess(result.image_data)
+    except ValueError as error:
+        st.error(f"Could not read the drawing: {error}")
+        return None
+
+
+sidebar()
+record, predictor = active_model()
+st.title("Draw a digit")
+source = st.segmented_control("Input", ["Draw", "Upload a photo"], default="Draw", key="source")
+left, right = st.columns([1, 1], gap="large")
+with left:
+    if source == "Upload a photo":
+        prepared, hint = read_upload()
+    else:
+        prepared, hint = read_canvas(), None
+with right:
+    if prepared is None or prepared.blank:
+        show_prediction(None, hint or "✏️ Draw a digit from 0 to 9 on the black square.")
+    else:
+        prediction = predictor.predict(prepared.image)
+        show_prediction(prediction, "")
+        show_probabilities(prediction)
+        show_model_input(prepared)
