@@ -1,0 +1,98 @@
+"""The Draw page's logic through Streamlit's AppTest, with the canvas replaced by a fake.
+
+Only a real browser can draw (see tests/browser); here the fake canvas hands the page a
+prepared RGBA image, exactly the kind of array streamlit-drawable-canvas returns.
+"""
+
+import sys
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "draw.py")
+
+
+def canvas_image(points=None, width=20):
+    """A 280x280 RGBA canvas image: white strokes on a black background (or nothing drawn)."""
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    if points:
+        ImageDraw.Draw(image).line(points, fill=(255, 255, 255, 255), width=width, joint="curve")
+    return np.asarray(image)
+
+
+SEVEN = [(80, 60), (210, 60), (120, 240)]
+ONE = [(140, 40), (140, 240)]
+
+
+@pytest.fixture
+def draw_page(monkeypatch, tmp_path):
+    monkeypatch.setenv("MNIST_CNN_MODELS_DIR", str(tmp_path / "models"))
+    drawn = {"image": None}
+
+    def fake_canvas(**kwargs):
+        assert kwargs["return_image_data"] is True and kwargs["width"] == kwargs["height"]
+        return SimpleNamespace(image_data=drawn["image"], json_data=None)
+
+    # the page imports st_canvas from this module: a stand-in module avoids the real component
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", ModuleType("fake_canvas"))
+    sys.modules["streamlit_drawable_canvas"].st_canvas = fake_canvas
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.drawn = drawn
+    return app
+
+
+def markdown_values(app):
+    return [element.value for element in app.markdown]
+
+
+def test_blank_canvas_shows_a_hint_and_no_digit(draw_page):
+    draw_page.run()
+    assert not draw_page.exception and not draw_page.error
+    assert any("Draw a digit" in text for text in markdown_values(draw_page))
+    assert not any(text.startswith("# ") for text in markdown_values(draw_page))
+
+
+def test_drawn_digits_are_read(draw_page):
+    for points, digit in ((SEVEN, 7), (ONE, 1)):
+        draw_page.drawn["image"] = canvas_image(points)
+        draw_page.run()
+        assert not draw_page.exception
+        headline = [text for text in markdown_values(draw_page) if text.startswith("# ")]
+        assert headline and headline[0].startswith(f"# {digit} · "), headline
+
+
+def test_clearing_returns_to_the_hint(draw_page):
+    draw_page.drawn["image"] = canvas_image(SEVEN)
+    draw_page.run()
+    draw_page.drawn["image"] = canvas_image()  # the canvas's clear button: nothing drawn
+    draw_page.run()
+    assert any("Draw a digit" in text for text in markdown_values(draw_page))
+    assert not any(text.startswith("# ") for text in markdown_values(draw_page))
+
+
+def test_unsure_prediction_names_two_guesses(draw_page):
+    draw_page.drawn["image"] = canvas_image(
+        [(60, 60), (220, 220), (60, 220), (220, 60)], width=8
+    )  # a scribble
+    draw_page.run()
+    texts = markdown_values(draw_page)
+    headline = next(text for text in texts if text.startswith("# "))
+    if int(headline.split("·")[1].split("%")[0]) < 70:
+        assert any("unsure" in text for text in texts)
+
+
+def test_bad_canvas_data_gives_a_message_not_a_crash(draw_page):
+    draw_page.drawn["image"] = np.full((280, 280, 4), np.nan, dtype=np.float32)
+    draw_page.run()
+    assert not draw_page.exception
+    assert draw_page.error and "Could not read the drawing" in draw_page.error[0].value
+
+
+def test_sidebar_names_the_active_model(draw_page):
+    draw_page.run()
+    assert draw_page.sidebar.selectbox[0].label == "Switch model"
+    assert any("Active model" in text for text in [m.value for m in draw_page.sidebar.markdown])
