@@ -1,0 +1,35 @@
+"""The browser harness works on its own: draw, undo and clear on a tiny canvas app."""
+
+import re
+from pathlib import Path
+
+from .conftest import clear_canvas, draw_strokes, open_app, undo_canvas, wait_for_app_idle
+
+PROBE_APP = Path(__file__).with_name("canvas_probe_app.py")
+
+
+def read_ink(page) -> int | None:
+    wait_for_app_idle(page)
+    text = page.locator(".st-key-probe").inner_text()
+    match = re.search(r"ink=(none|\d+)", text)
+    assert match, f"unexpected probe text {text!r}"
+    return None if match[1] == "none" else int(match[1])
+
+
+def test_draw_undo_clear_round_trip(app_server, page):
+    open_app(page, app_server(PROBE_APP))
+    assert read_ink(page) is None  # nothing sent before the first drawing
+
+    draw_strokes(page, [[(0.5, 0.15), (0.5, 0.85)]])
+    one_stroke = read_ink(page)
+    assert one_stroke > 0
+
+    draw_strokes(page, [[(0.2, 0.5), (0.8, 0.5)], [(0.3, 0.3), (0.7, 0.7)]])
+    three_strokes = read_ink(page)
+    assert three_strokes > one_stroke
+
+    undo_canvas(page)
+    assert one_stroke <= read_ink(page) < three_strokes
+
+    clear_canvas(page)
+    assert read_ink(page) == 0
