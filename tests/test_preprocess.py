@@ -2,7 +2,6 @@
 
 import io
 import struct
-import time
 import zlib
 
 import numpy as np
@@ -237,17 +236,7 @@ def test_blank_paper_photo_is_blank():
     assert preprocess(paper_photo(np.zeros((300, 300)), np.random.default_rng(0))).blank
 
 
-def fastest_seconds(function, repeats: int = 3) -> float:
-    """The best of a few timings, so a busy machine does not fail the test."""
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        timings.append(time.perf_counter() - start)
-    return min(timings)
-
-
-def test_big_photo_is_shrunk_early_and_stays_fast():
+def test_big_photo_is_shrunk_early():
     photo = drawn_digit(5, size=1000, stroke_width=60, ink_on_dark=False).resize((4000, 3000))
     buffer = io.BytesIO()
     photo.convert("RGB").save(buffer, format="JPEG", quality=85)
@@ -258,13 +247,6 @@ def test_big_photo_is_shrunk_early_and_stays_fast():
         result = preprocess(source)
         assert not result.blank
         assert max(result.steps["ink"].shape) <= 280
-        assert fastest_seconds(lambda source=source: preprocess(source)) < 0.3  # ~20 ms
-
-
-def test_canvas_is_fast():
-    canvas = np.asarray(drawn_digit(background="transparent"))
-    preprocess(canvas)
-    assert fastest_seconds(lambda: preprocess(canvas), repeats=5) < 0.02  # ~2 ms
 
 
 def test_load_image_gives_ink_as_one():
