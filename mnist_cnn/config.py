@@ -134,7 +134,14 @@ def validate(config: TrainConfig) -> None:
 # Named starting points. "seed" is the notebook; see the README for how the others were chosen.
 PRESETS: dict[str, TrainConfig] = {
     "seed": TrainConfig(),
-    "quick": TrainConfig(epochs=2, batch_size=128, learning_rate=0.003, lr_decay=True),
+    "quick": TrainConfig(
+        conv_dropout=0.1,
+        dense_dropout=0.1,
+        epochs=3,
+        batch_size=128,
+        learning_rate=0.003,
+        lr_decay=True,
+    ),
     "accurate": TrainConfig(
         conv1_filters=32,
         conv2_filters=64,
@@ -144,6 +151,7 @@ PRESETS: dict[str, TrainConfig] = {
         learning_rate=0.002,
         lr_decay=True,
         augment=True,
+        augment_thickness=0.8,
     ),
 }
 
