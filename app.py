@@ -6,5 +6,6 @@ st.set_page_config(page_title="MNIST CNN studio", page_icon="✏️", layout="wi
 
 pages = [
     st.Page("mnist_cnn/ui/draw.py", title="Draw", icon="✏️", default=True),
+    st.Page("mnist_cnn/ui/metrics.py", title="Metrics", icon="📊"),
 ]
 st.navigation(pages).run()

@@ -1,0 +1,396 @@
+"""Metrics page: how well a model reads the 10,000 MNIST test digits, and where it goes wrong."""
+
+from __future__ import annotations
+
+import os
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from mnist_cnn.data import DataError, MnistData, load_mnist
+from mnist_cnn.reports import model_report
+from mnist_cnn.storage import ModelFileError, ModelRecord
+from mnist_cnn.ui.common import enlarge, get_store, model_label, sidebar
+
+DIGITS = list(range(10))
+ANY = "any"
+SHOWN_AT_MOST = 40  # digits shown in a gallery
+FONT_SIZE = 18  # chart text, readable on a projector
+MNIST_HELP = (
+    "Put the four MNIST files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+    "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in a folder and start the app with "
+    "`MNIST_DATA_DIR=that-folder streamlit run app.py` (see the README)."
+)
+NOT_SCORED = "Shown once the model is scored: see the message above."
+
+
+@st.cache_resource(show_spinner="Loading the MNIST test images…")
+def _mnist(data_dir: str | None) -> MnistData:
+    # keyed by the folder, so a changed MNIST_DATA_DIR is read again
+    return load_mnist(data_dir)
+
+
+def load_test_images() -> MnistData | None:
+    try:
+        return _mnist(os.environ.get("MNIST_DATA_DIR") or None)
+    except DataError as error:
+        st.error(f"**MNIST test images not found.** {error}\n\n{MNIST_HELP}")
+        return None
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+
+
+def choose_model(records: list[ModelRecord], active_id: str) -> ModelRecord:
+    usable = [record for record in records if record.has_model and not record.error]
+    ids = [record.id for record in usable]
+    labels = {record.id: model_label(record) for record in usable}
+    index = ids.index(active_id) if active_id in ids else 0
+    # the key follows the active model, so switching it in the sidebar shows it here
+    chosen = st.selectbox(
+        "Model", ids, index=index, format_func=labels.get, key=f"metrics-model-{active_id}"
+    )
+    return next(record for record in usable if record.id == chosen)
+
+
+def score(record: ModelRecord, data: MnistData) -> dict | None:
+    try:
+        with st.spinner(f"Scoring {record.name} on 10,000 test images…"):
+            return model_report(record, data, get_store().root)
+    except ModelFileError as error:
+        st.error(
+            f"**The model “{record.name}” could not be scored.** {error}\n\n"
+            "Choose another model, or train this one again."
+        )
+        return None
+
+
+def show_summary(record: ModelRecord, report: dict) -> None:
+    parameters = record.parameters or report.get("parameters")
+    with st.container(key="metrics-summary", horizontal=True):
+        st.metric("Test accuracy", f"{100 * report['accuracy']:.2f}%", border=True)
+        st.metric("Test loss", f"{report['loss']:.4f}", border=True)
+        st.metric("Errors", f"{report['errors']:,} of {len(report['predicted']):,}", border=True)
+        st.metric("Parameters", f"{parameters:,}" if parameters else "—", border=True)
+        st.metric("Training time", format_duration(record.train_seconds), border=True)
+
+
+def show_digits(indices, report: dict, data: MnistData, key: str) -> None:
+    """Test digits, enlarged, each captioned "true 4 → read 9 · 97%"."""
+    images = [enlarge(data.test_images[index] / 255.0, scale=5, grid=False) for index in indices]
+    captions = [
+        f"true {data.test_labels[index]} → read {report['predicted'][index]} · "
+        f"{int(100 * report['confidence'][index])}%"
+        for index in indices
+    ]
+    with st.container(key=key):
+        if images:
+            st.image(images, caption=captions, width=140)
+
+
+def _pick_cell() -> None:
+    """A click on the heatmap chooses that cell in the two selectboxes below it."""
+    try:
+        point = st.session_state["confusion-chart"].selection["cell"][0]
+        st.session_state["cell-true"] = int(point["actual"])
+        st.session_state["cell-predicted"] = int(point["predicted"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        pass  # a click beside the cells clears the chart's selection: keep the chosen cell
+
+
+def cell_colours(count: int, correct: bool, most_errors: int) -> tuple[str, str]:
+    """(fill, ink) of a heatmap cell: green when read right, white to dark red for mistakes."""
+    if correct:
+        return "#cfe8cf", "black"
+    if count == 0:
+        return "white", "#b0b0b0"
+    share = count / most_errors
+    light, dark = np.array([252, 187, 161]), np.array([165, 15, 21])
+    red, green, blue = (light + share * (dark - light)).astype(int)
+    return f"#{red:02x}{green:02x}{blue:02x}", "white" if share > 0.6 else "black"
+
+
+def confusion_chart(matrix: list[list[int]], chosen: tuple[int, int]) -> alt.LayerChart:
+    most_errors = max(
+        [1]
+        + [matrix[true][predicted] for true in DIGITS for predicted in DIGITS if true != predicted]
+    )
+    # "actual", not "true": `datum.true` is not a valid Vega expression
+    table = pd.DataFrame(
+        [
+            {"actual": true, "predicted": predicted, "count": matrix[true][predicted]}
+            for true in DIGITS
+            for predicted in DIGITS
+        ]
+    )
+    table[["fill", "ink"]] = [
+        cell_colours(row.count, row.actual == row.predicted, most_errors)
+        for row in table.itertuples()
+    ]
+    cell = alt.selection_point(name="cell", fields=["actual", "predicted"], on="click")
+    base = alt.Chart(table).encode(
+        x=alt.X("predicted:O", title="predicted digit", axis=alt.Axis(orient="top", labelAngle=0)),
+        y=alt.Y("actual:O", title="true digit"),
+        tooltip=[
+            alt.Tooltip("actual:O", title="true digit"),
+            alt.Tooltip("predicted:O", title="predicted"),
+            alt.Tooltip("count:Q", title="test images"),
+        ],
+    )
+    cells = (
+        base.mark_rect(stroke="#e0e0e0", strokeWidth=1, cursor="pointer")
+        .encode(fill=alt.Fill("fill:N", scale=None))
+        .add_params(cell)
+    )
+    numbers = base.mark_text(fontSize=FONT_SIZE, cursor="pointer").encode(
+        text="count:Q", color=alt.Color("ink:N", scale=None)
+    )
+    frame = base.mark_rect(fill="transparent", stroke="#1f4e9c", strokeWidth=4).transform_filter(
+        f"datum.actual == {chosen[0]} && datum.predicted == {chosen[1]}"
+    )
+    return (
+        alt.layer(cells, numbers, frame)
+        .properties(width=520, height=520)
+        .configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE, labelPadding=6)
+    )
+
+
+def show_confusion(report: dict, data: MnistData) -> None:
+    if "cell-true" not in st.session_state:
+        true, predicted = report["most_confused"][0][:2] if report["most_confused"] else (0, 0)
+        st.session_state["cell-true"], st.session_state["cell-predicted"] = true, predicted
+    chosen = (st.session_state["cell-true"], st.session_state["cell-predicted"])
+    chart_column, cell_column = st.columns([3, 2], gap="large")
+    with chart_column:
+        st.altair_chart(
+            confusion_chart(report["confusion_matrix"], chosen),
+            key="confusion-chart",
+            on_select=_pick_cell,
+            width="content",
+        )
+        st.caption(
+            "Rows: the true digit. Columns: what the model read. Green: read right. "
+            "Red: mistakes, darker for more. Click a cell to see its digits."
+        )
+    with cell_column:
+        left, right = st.columns(2)
+        true = left.selectbox("True digit", DIGITS, key="cell-true")
+        predicted = right.selectbox("Predicted digit", DIGITS, key="cell-predicted")
+        labels, guesses = data.test_labels, np.asarray(report["predicted"])
+        confidence = np.asarray(report["confidence"])
+        indices = np.flatnonzero((labels == true) & (guesses == predicted))
+        if true == predicted:
+            indices = indices[np.argsort(confidence[indices], kind="stable")]
+            note = "read right; the least sure first"
+        else:
+            indices = indices[np.argsort(-confidence[indices], kind="stable")]
+            note = "read wrongly; the most confident mistakes first"
+        if len(indices) == 0:
+            st.markdown(f"No test image of a {true} was read as {predicted}.")
+        else:
+            images = "test image" if len(indices) == 1 else "test images"
+            st.markdown(f"**{len(indices):,}** {images} of a {true} read as {predicted} ({note}).")
+        show_digits(indices[:SHOWN_AT_MOST], report, data, key="cell-digits")
+
+
+def show_per_class(report: dict) -> None:
+    table = pd.DataFrame(report["per_class"]).rename(columns={"f1": "F1", "support": "test images"})
+    measures = ["precision", "recall", "F1"]
+    percent = st.column_config.NumberColumn(format="%.2f%%")
+    left, right = st.columns([1, 1], gap="large")
+    left.container(key="per-class").dataframe(
+        table.assign(**{name: 100 * table[name] for name in measures}),
+        hide_index=True,
+        height=35 * (len(table) + 1) + 3,  # every digit, no scrolling
+        column_config={name: percent for name in measures},
+    )
+    long = table.melt(id_vars="digit", value_vars=measures, var_name="measure")
+    lowest = max(0.0, float(np.floor(long["value"].min() * 100 - 1) / 100))
+    bars = (
+        alt.Chart(long, height=360)
+        .mark_bar()
+        .encode(
+            x=alt.X("digit:O", axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("measure:N", sort=measures),
+            y=alt.Y(
+                "value:Q",
+                title=None,
+                scale=alt.Scale(domain=[lowest, 1], clamp=True, nice=False),
+                axis=alt.Axis(format="%"),
+            ),
+            color=alt.Color(
+                "measure:N", sort=measures, legend=alt.Legend(orient="top", title=None)
+            ),
+            tooltip=["digit", "measure", alt.Tooltip("value:Q", format=".2%")],
+        )
+        .configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE)
+        .configure_legend(labelFontSize=FONT_SIZE)
+    )
+    right.altair_chart(bars, width="stretch")
+    right.caption(
+        f"The axis starts at {100 * lowest:.0f}% so small differences show. "
+        "Precision: of the images read as a digit, the share that are it. "
+        "Recall: of the images of a digit, the share read as it. F1: both in one number."
+    )
+    st.subheader("Most confused digits")
+    pairs = report["most_confused"]
+    if not pairs:
+        st.markdown("No mistakes at all.")
+    for true, predicted, count in pairs:
+        st.markdown(f"- **{true}** read as **{predicted}**: {count} time{'s' if count > 1 else ''}")
+
+
+def show_gallery(report: dict, data: MnistData) -> None:
+    left, right, _ = st.columns([1, 1, 3])
+    true = left.selectbox("True digit", [ANY, *DIGITS], key="gallery-true")
+    predicted = right.selectbox("Read as", [ANY, *DIGITS], key="gallery-predicted")
+    matches = [
+        mistake["index"]
+        for mistake in report["misclassified"]  # already the most confident first
+        if true in (ANY, data.test_labels[mistake["index"]])
+        and predicted in (ANY, mistake["predicted"])
+    ]
+    shown = min(len(matches), SHOWN_AT_MOST)
+    if not matches:
+        st.markdown("No mistakes match. Choose “any” for either digit to see more.")
+    else:
+        st.markdown(
+            f"**{len(matches):,}** mistakes match; showing the {shown} the model was surest of."
+        )
+    show_digits(matches[:SHOWN_AT_MOST], report, data, key="gallery")
+
+
+def curves_chart(history: pd.DataFrame, measure: str) -> alt.Chart:
+    """`measure` (loss or accuracy) per epoch, on the training and the validation images."""
+    names = {measure: "training", f"val_{measure}": "validation"}
+    curves = history[[name for name in names if name in history]].rename(columns=names)
+    long = curves.reset_index().melt(id_vars="epoch", var_name="images", value_name=measure)
+    return (
+        alt.Chart(long, height=280)
+        .mark_line(point=True, strokeWidth=3)
+        .encode(
+            x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y(f"{measure}:Q", scale=alt.Scale(zero=False)),
+            color=alt.Color("images:N", legend=alt.Legend(orient="top", title=None)),
+            tooltip=["epoch", "images", alt.Tooltip(f"{measure}:Q", format=".4f")],
+        )
+        .configure_axis(labelFontSize=14, titleFontSize=FONT_SIZE)
+        .configure_legend(labelFontSize=FONT_SIZE)
+    )
+
+
+def show_training(record: ModelRecord) -> None:
+    try:
+        history = pd.DataFrame(record.history, dtype=float)
+    except (ValueError, TypeError):
+        history = pd.DataFrame()
+    left, right = st.columns(2, gap="large")
+    if history.empty:
+        left.info("No training history was recorded for this model.")
+    else:
+        history.index = pd.RangeIndex(1, len(history) + 1, name="epoch")
+        with left:
+            st.markdown("**Loss per epoch** (lower is better)")
+            st.altair_chart(curves_chart(history, "loss"), width="stretch")
+            st.markdown("**Accuracy per epoch** (higher is better)")
+            st.altair_chart(curves_chart(history, "accuracy"), width="stretch")
+    settings = {
+        **(record.config if isinstance(record.config, dict) else {}),
+        "epochs completed": record.epochs_completed,
+        "training time": format_duration(record.train_seconds),
+        "created": record.created_at,
+    }
+    table = pd.DataFrame({"setting": list(settings), "value": [str(v) for v in settings.values()]})
+    with right:
+        st.markdown("**Hyperparameters**")
+        st.container(key="hyperparameters").dataframe(
+            table, hide_index=True, height=35 * (len(table) + 1) + 3
+        )
+
+
+def show_comparison(records: list[ModelRecord]) -> None:
+    scored = [record for record in records if record.test_accuracy is not None]
+    if not scored:
+        st.info("No model has a test accuracy yet.")
+        return
+    table = pd.DataFrame(
+        {
+            "name": [record.name for record in scored],
+            "test accuracy": [record.test_accuracy for record in scored],
+            "training time (s)": [record.train_seconds for record in scored],
+            "parameters": [record.parameters for record in scored],
+            "status": [record.status for record in scored],
+        }
+    )
+    st.container(key="comparison").dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            "test accuracy": st.column_config.NumberColumn(format="percent"),
+            "training time (s)": st.column_config.NumberColumn(format="%.1f"),
+            "parameters": st.column_config.NumberColumn(format="localized"),
+        },
+    )
+    points = (
+        alt.Chart(table.dropna(subset=["training time (s)"]), height=400)
+        .mark_circle(opacity=0.8, stroke="black", strokeWidth=1)
+        .encode(
+            x=alt.X("training time (s):Q", scale=alt.Scale(zero=False, padding=40)),
+            y=alt.Y(
+                "test accuracy:Q",
+                scale=alt.Scale(zero=False, padding=40),
+                axis=alt.Axis(format="%"),
+            ),
+            size=alt.Size("parameters:Q", scale=alt.Scale(range=[100, 1500])),
+            color=alt.Color("parameters:Q", scale=alt.Scale(scheme="viridis")),
+            tooltip=[
+                "name",
+                alt.Tooltip("test accuracy:Q", format=".2%"),
+                alt.Tooltip("training time (s):Q", format=".1f"),
+                alt.Tooltip("parameters:Q", format=","),
+            ],
+        )
+        .configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE)
+        .configure_legend(labelFontSize=14, titleFontSize=14)
+    )
+    st.altair_chart(points, width="stretch")
+    st.caption("Each dot is a saved model: up is more accurate, left trained faster.")
+
+
+sidebar()
+store = get_store()
+records = store.list()
+st.title("Model metrics")
+record = choose_model(records, store.active_id())
+data = load_test_images()
+report = score(record, data) if data is not None else None
+if report is not None:
+    show_summary(record, report)
+confusion_tab, per_digit_tab, mistakes_tab, training_tab, models_tab = st.tabs(
+    ["Confusion matrix", "Per digit", "Mistakes", "Training run", "All models"]
+)
+with confusion_tab:
+    if report is None:
+        st.info(NOT_SCORED)
+    else:
+        show_confusion(report, data)
+with per_digit_tab:
+    if report is None:
+        st.info(NOT_SCORED)
+    else:
+        show_per_class(report)
+with mistakes_tab:
+    if report is None:
+        st.info(NOT_SCORED)
+    else:
+        show_gallery(report, data)
+with training_tab:
+    show_training(record)
+with models_tab:
+    show_comparison(records)
