@@ -17,8 +17,10 @@ import os
 import queue
 import shutil
 import signal
+import sys
 import threading
 import time
+import types
 from dataclasses import dataclass, field
 
 from mnist_cnn.config import TrainConfig
@@ -180,7 +182,8 @@ class JobManager:
         events = _SPAWN.Queue()
         args = (self.store, job.id, job.config, self.data_dir, extras, events, self._stop)
         process = _SPAWN.Process(target=_train_in_child, args=(*args, os.getpid()), daemon=True)
-        process.start()
+        with _without_main_script():
+            process.start()
         while True:
             exited = not process.is_alive()  # once it has exited, all it sent is in the queue
             try:
@@ -225,6 +228,19 @@ def _add_progress(job: Job, kind: str, progress: Progress) -> None:
     else:
         names = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "elapsed")
         job.epoch_history.append({name: getattr(progress, name) for name in names})
+
+
+@contextlib.contextmanager
+def _without_main_script():
+    """A spawned child first re-runs the parent's __main__ script. Under Streamlit that is the app
+    itself (Streamlit installs app.py as __main__), which must not run in a training process; so
+    the child is shown an empty __main__ while it starts."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 def _alive(pid: int | None) -> bool:

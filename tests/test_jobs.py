@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -94,7 +95,14 @@ def test_jobs_run_one_at_a_time_report_progress_and_can_be_stopped_or_cancelled(
     assert store.active_id() == SHIPPED_ID  # the manager never changes the active model
 
 
-def test_failures_are_reported_and_the_manager_carries_on(mnist, store, tmp_path):
+def test_failures_are_reported_and_the_manager_carries_on(mnist, store, tmp_path, monkeypatch):
+    # Under `streamlit run`, __main__ is the app script; a training child must not run it.
+    app_script = tmp_path / "app.py"
+    app_script.write_text("raise SystemExit('the app script ran in the training process')")
+    streamlit_main = types.ModuleType("__main__")
+    streamlit_main.__file__ = str(app_script)
+    monkeypatch.setitem(sys.modules, "__main__", streamlit_main)
+
     empty = tmp_path / "no-mnist"
     empty.mkdir()
     manager = JobManager(store, data_dir=str(empty))
