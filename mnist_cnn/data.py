@@ -128,6 +128,17 @@ def _from_keras() -> MnistData:
     )
 
 
+def find_mnist_dir(data_dir: str | None = None) -> Path | None:
+    """The folder MNIST will be read from (steps 1-3 of the module docstring), or None."""
+    explicit = data_dir or os.environ.get("MNIST_DATA_DIR")
+    if explicit:
+        return Path(explicit)
+    for candidate in LOCAL_DIRS:
+        if (Path(candidate) / FILES["train_images"][0]).is_file():
+            return Path(candidate)
+    return None
+
+
 @functools.lru_cache(maxsize=2)
 def load_mnist(data_dir: str | None = None, allow_download: bool = True) -> MnistData:
     """Load MNIST from the first place that has it (see the module docstring).
@@ -135,12 +146,9 @@ def load_mnist(data_dir: str | None = None, allow_download: bool = True) -> Mnis
     An explicit `data_dir` or `MNIST_DATA_DIR` must hold the files: a problem there is an error,
     not a reason to look elsewhere. Raises DataError saying where it looked and how to fix it.
     """
-    explicit = data_dir or os.environ.get("MNIST_DATA_DIR")
-    if explicit:
-        return read_mnist_dir(explicit)
-    for candidate in LOCAL_DIRS:
-        if (Path(candidate) / FILES["train_images"][0]).is_file():
-            return read_mnist_dir(candidate)
+    directory = find_mnist_dir(data_dir)
+    if directory is not None:
+        return read_mnist_dir(directory)
     looked = ", ".join(str(Path(candidate).resolve()) for candidate in LOCAL_DIRS)
     help_text = (
         "Download the four MNIST files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "

@@ -1,0 +1,337 @@
+"""Train page: change the network's hyperparameters, train it in the background, watch it learn."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+import pandas as pd
+import streamlit as st
+
+from mnist_cnn.config import OPTIMIZERS, PRESETS, TrainConfig
+from mnist_cnn.data import find_mnist_dir
+from mnist_cnn.jobs import FINAL, JobManager
+from mnist_cnn.model import build_model, describe_model
+from mnist_cnn.storage import SHIPPED_ID, ModelFileError, default_models_dir
+from mnist_cnn.ui.common import get_store, sidebar
+
+# What each setting means, for a student. Grouped as on the page.
+GROUPS = {
+    "Architecture": {
+        "conv1_filters": "How many different patterns (edges, curves) the first convolution looks for.",
+        "conv2_filters": "How many patterns the second convolution builds out of the first ones.",
+        "kernel_size": "How many pixels wide each pattern detector is (5 means 5×5 pixels).",
+        "pool_size": "Max pooling keeps the strongest response in each square this wide, shrinking the map.",
+        "conv_dropout": "Fraction of convolution features switched off at random while training, against overfitting.",
+        "dense_units": "Neurons in the hidden layer that combines all features before the final answer.",
+        "dense_dropout": "Fraction of hidden neurons switched off at random while training.",
+    },
+    "Optimisation": {
+        "optimizer": "The rule that nudges the weights after each batch. Adam is a good default.",
+        "learning_rate": "How big each nudge is. Too big: it jumps around; too small: it learns slowly.",
+        "lr_decay": "Shrink the learning rate smoothly to zero by the end: steadier final steps.",
+        "batch_size": "Images looked at before each nudge of the weights.",
+        "epochs": "How many times the network sees every training image.",
+        "seed": "Starting point of all randomness: the same seed gives the same network again.",
+    },
+    "Data": {
+        "train_size": "Training images used. Fewer train faster but read worse.",
+        "validation_size": "Images kept aside to check, after each epoch, how well it reads unseen digits.",
+        "augment": "Randomly shift, turn, zoom and re-ink the training images, so it copes with real handwriting.",
+        "augment_shift": "Largest shift, as a fraction of the image width.",
+        "augment_rotation": "Largest rotation, in degrees.",
+        "augment_scale": "Largest zoom in or out, as a fraction.",
+        "augment_thickness": "How much strokes are made thicker or thinner (0 = never).",
+    },
+}
+# Number inputs: (smallest, largest, step). Anything else is a checkbox or the optimizer menu.
+RANGES = {
+    "conv1_filters": (1, 256, 1),
+    "conv2_filters": (1, 256, 1),
+    "kernel_size": (1, 13, 1),
+    "pool_size": (1, 4, 1),
+    "conv_dropout": (0.0, 0.95, 0.05),
+    "dense_units": (1, 2048, 1),
+    "dense_dropout": (0.0, 0.95, 0.05),
+    "learning_rate": (0.00001, 0.5, 0.0005),
+    "batch_size": (1, 4096, 1),
+    "epochs": (1, 200, 1),
+    "seed": (0, 2**31 - 1, 1),
+    "train_size": (100, 60_000, 500),
+    "validation_size": (0, 20_000, 500),
+    "augment_shift": (0.0, 0.45, 0.05),
+    "augment_rotation": (0.0, 85.0, 5.0),
+    "augment_scale": (0.0, 0.45, 0.05),
+    "augment_thickness": (0.0, 0.95, 0.1),
+}
+FINISHED_LOOK = {
+    "finished": "✅",
+    "stopped": "⏹️",
+    "failed": "❌",
+    "interrupted": "⚠️",
+    "running": "⏳",
+    "queued": "🕒",
+}
+
+
+@st.cache_resource
+def _jobs(models_dir: str) -> JobManager:
+    return JobManager(get_store())
+
+
+def get_jobs() -> JobManager:
+    """The server's one job manager: one training at a time, shared by every browser."""
+    return _jobs(str(default_models_dir()))
+
+
+def owner() -> str:
+    """Who this browser session is, to tell its own queued runs from others'."""
+    return st.session_state.setdefault("owner", uuid.uuid4().hex)
+
+
+def hyperparameter_inputs(start: TrainConfig, preset: str) -> dict:
+    """One input per TrainConfig field, grouped; returns the values entered."""
+    values = {}
+    for column, (group, fields) in zip(st.columns(len(GROUPS)), GROUPS.items(), strict=True):
+        with column:
+            st.subheader(group)
+            for name, help_text in fields.items():
+                label = name.replace("_", " ").capitalize()
+                key = f"{name}-{preset}"  # a new preset starts from its own values
+                default = getattr(start, name)
+                if name == "optimizer":
+                    values[name] = st.selectbox(
+                        label, OPTIMIZERS, OPTIMIZERS.index(default), key=key, help=help_text
+                    )
+                elif isinstance(default, bool):
+                    values[name] = st.checkbox(label, default, key=key, help=help_text)
+                else:
+                    low, high, step = RANGES[name]
+                    number_format = "%.5f" if name == "learning_rate" else None
+                    values[name] = st.number_input(
+                        label,
+                        low,
+                        high,
+                        default,
+                        step,
+                        key=key,
+                        help=help_text,
+                        format=number_format,
+                    )
+    return values
+
+
+@st.cache_data(max_entries=32)
+def architecture_table(config_values: tuple) -> pd.DataFrame:
+    model = build_model(TrainConfig(**dict(config_values)))
+    rows = [
+        {
+            "layer": row.name,
+            "type": row.kind,
+            "output shape": " × ".join(map(str, row.output_shape)),
+            "parameters": row.parameters,
+        }
+        for row in describe_model(model)
+    ]
+    return pd.DataFrame(rows)
+
+
+def progress_charts(job) -> None:
+    """Training loss and accuracy per batch, validation per epoch, on one step axis each."""
+    rows = [
+        {"step": step, "value": value, "series": "training", "metric": metric}
+        for step, loss, accuracy in job.batch_history
+        for metric, value in (("loss", loss), ("accuracy", accuracy))
+    ]
+    per_epoch = job.progress.batches_per_epoch
+    for epoch in job.epoch_history:
+        if epoch["val_loss"] is not None:
+            step = epoch["epoch"] * per_epoch
+            rows.append(
+                {"step": step, "value": epoch["val_loss"], "series": "validation", "metric": "loss"}
+            )
+            rows.append(
+                {
+                    "step": step,
+                    "value": epoch["val_accuracy"],
+                    "series": "validation",
+                    "metric": "accuracy",
+                }
+            )
+    table = pd.DataFrame(rows)
+    for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
+        with column:
+            st.markdown(f"**{metric.capitalize()}**")
+            st.line_chart(
+                table[table.metric == metric], x="step", y="value", color="series", height=240
+            )
+
+
+def seconds_text(seconds: float | None) -> str:
+    return "—" if seconds is None else str(datetime.timedelta(seconds=round(seconds)))
+
+
+def show_last_run(job) -> None:
+    """The latest run of this server, with its curves, after it ended."""
+    accuracy = (
+        f", {100 * job.test_accuracy:.2f}% test accuracy" if job.test_accuracy is not None else ""
+    )
+    st.markdown(f"**Last run: “{job.name}”**: {job.status}{accuracy}.")
+    if job.error:
+        st.error(f"The run failed: {job.error}" if job.status == "failed" else job.error)
+    if job.progress is not None:
+        progress_charts(job)
+
+
+@st.fragment(run_every=1.0)
+def live_progress() -> None:
+    """Refreshed every second: the running job, the queue, and this browser's queued runs."""
+    jobs = get_jobs()
+    job = jobs.current()
+    with st.container(key="live"):
+        if job is None:
+            st.info("No training is running. Choose settings above and press **Start training**.")
+            last = next((done for done in jobs.jobs() if done.status in FINAL), None)
+            if last is not None:
+                show_last_run(last)
+        else:
+            st.markdown(f"### Training “{job.name}”")
+            progress = job.progress
+            if progress is None:
+                st.progress(0.0, text="Starting: loading TensorFlow and MNIST…")
+            else:
+                st.progress(
+                    progress.fraction,
+                    text=f"Epoch {progress.epoch} of {progress.epochs} · batch {progress.batch} of "
+                    f"{progress.batches_per_epoch} · {seconds_text(progress.elapsed)} elapsed · "
+                    f"about {seconds_text(progress.eta)} left",
+                )
+                progress_charts(job)
+            if st.button(
+                "Stop training",
+                key="stop",
+                help="Stops within one batch; what it learned so far is kept.",
+            ):
+                jobs.stop(job.id)
+        for queued in jobs.queued():
+            mine = queued.owner == owner()
+            st.markdown(
+                f"🕒 Queued, place {queued.queue_position}: **{queued.name}**{' (yours)' if mine else ''}"
+            )
+            if mine and st.button("Cancel", key=f"cancel-{queued.id}"):
+                jobs.cancel(queued.id)
+                st.rerun()
+    # when a run ends, redraw the whole page so the runs list shows it
+    running_id = job.id if job else None
+    if st.session_state.get("running_id", running_id) != running_id:
+        st.session_state["running_id"] = running_id
+        st.rerun(scope="app")
+    st.session_state["running_id"] = running_id
+
+
+def runs_list() -> None:
+    store = get_store()
+    records = store.list()
+    active_id = store.active_id()
+    table = pd.DataFrame(
+        [
+            {
+                "": "⭐" if record.id == active_id else "",
+                "name": record.name,
+                "status": f"{FINISHED_LOOK.get(record.status, '')} {record.status}",
+                "when": record.created_at.replace("T", " ")[:16],
+                "test accuracy": record.test_accuracy,
+                "parameters": record.parameters,
+                "training time": seconds_text(record.train_seconds),
+                "epochs": record.config.get("epochs"),
+                "filters": f"{record.config.get('conv1_filters')}/{record.config.get('conv2_filters')}",
+                "kernel": record.config.get("kernel_size"),
+                "augment": record.config.get("augment"),
+                "problem": record.error or "",
+            }
+            for record in records
+        ]
+    )
+    with st.container(key="runs"):
+        st.dataframe(
+            table,
+            hide_index=True,
+            column_config={"test accuracy": st.column_config.NumberColumn(format="percent")},
+        )
+    labels = {record.id: f"{record.name} ({record.status})" for record in records}
+    chosen_id = st.selectbox(
+        "Choose a model", list(labels), format_func=labels.get, key="chosen-run"
+    )
+    record = next(record for record in records if record.id == chosen_id)
+    activate, download, rename, delete = st.columns(4)
+    with activate:
+        if st.button(
+            "Use this model",
+            disabled=not record.has_model or record.id == active_id,
+            key="activate",
+        ):
+            store.set_active(record.id)
+            st.rerun()
+    with download:
+        if record.has_model:
+            st.download_button(
+                "Download .keras",
+                record.model_path.read_bytes(),
+                file_name=f"{record.name.replace(' ', '_')}.keras",
+                key="download",
+            )
+    with rename:
+        new_name = st.text_input(
+            "New name", record.name, key=f"rename-{record.id}", disabled=record.read_only
+        )
+        if st.button("Rename", disabled=record.read_only, key="rename"):
+            try:
+                store.rename(record.id, new_name)
+                st.rerun()
+            except ValueError as error:
+                st.error(str(error))
+    with delete:
+        sure = st.checkbox("I am sure", key=f"sure-{record.id}", disabled=record.read_only)
+        if st.button("Delete", disabled=record.read_only or not sure, key="delete"):
+            try:
+                store.delete(record.id)
+                st.rerun()
+            except ModelFileError as error:
+                st.error(str(error))
+    if record.id == SHIPPED_ID:
+        st.caption("The shipped model cannot be renamed or deleted.")
+
+
+sidebar()
+st.title("Train a network")
+if find_mnist_dir() is None:
+    st.warning(
+        "No local MNIST files found: training will try Keras's download (needs internet). "
+        "To use files you have, start the app with `MNIST_DATA_DIR=folder-with-the-four-gz-files`."
+    )
+preset = st.segmented_control(
+    "Start from a preset", list(PRESETS), default="seed", key="preset",
+    help="seed: the classroom notebook · quick: 99% in seconds · accurate: best, takes minutes",
+) or "seed"  # fmt: skip
+values = hyperparameter_inputs(PRESETS[preset], preset)
+try:
+    config = TrainConfig(**values)
+except ValueError as error:
+    config = None
+    st.error(f"These settings cannot work: {error}")
+if config is not None:
+    with st.expander("The network these settings build", expanded=True):
+        table = architecture_table(tuple(config.to_dict().items()))
+        st.dataframe(table, hide_index=True)
+        st.caption(f"{table.parameters.sum():,} parameters to learn.")
+name = st.text_input("Name for this run", f"{preset} preset", max_chars=60, key="run-name")
+if st.button("Start training", type="primary", disabled=config is None, key="start"):
+    try:
+        job = get_jobs().submit(config, name, owner())
+        if job.queue_position:
+            st.toast(f"Another run is training; yours is queued (place {job.queue_position}).")
+    except ValueError as error:
+        st.error(str(error))
+live_progress()
+st.header("Runs and models")
+runs_list()
