@@ -50,7 +50,12 @@ class Progress:
 
 
 class TrainingCallback:
-    """Base class for progress listeners; override what you need."""
+    """Base class for progress listeners; override what you need.
+
+    While training, `self.model` is the network being trained (as in Keras callbacks).
+    """
+
+    model: keras.Model | None = None
 
     def on_batch_end(self, progress: Progress) -> None:
         pass
@@ -84,12 +89,14 @@ def split_training_data(data: MnistData, config: TrainConfig):
 
 
 def cpu_has_fast_bfloat16() -> bool:
-    """True on CPUs with AMX bf16 units, where bfloat16 mixed precision trains faster."""
+    """True on CPUs with bfloat16 instructions (Intel AMX, AVX-512 BF16), where bfloat16 mixed
+    precision trains faster; elsewhere it would be slower. Linux only; False when unsure."""
     try:
         with open("/proc/cpuinfo") as cpuinfo:
-            return "amx_bf16" in cpuinfo.read()
+            flags = cpuinfo.read()
     except OSError:
         return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 def augment_batch(images: tf.Tensor, config: TrainConfig, seed: tf.Tensor) -> tf.Tensor:
@@ -253,6 +260,8 @@ def train(
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
+    for callback in callbacks:
+        callback.model = network
     reporter = _Reporter(config.epochs, batches_per_epoch, list(callbacks), stop_event)
     validation = (to_model_input(val_images), val_labels) if len(val_images) else None
     start = time.perf_counter()

@@ -1,0 +1,303 @@
+"""Benchmark: `python -m mnist_cnn.bench` prints, from one run on this machine, how fast things are.
+
+1. Seconds per epoch of the notebook's network trained the notebook's way (`model.fit` on NumPy
+   arrays, float32, batch 200) against the package's own training path, with final accuracies.
+2. For each preset, the training time until it first reaches 99.0% test accuracy.
+3. Single-image prediction latency: the package's Predictor against `model.predict`.
+4. App start-up to the Draw page ready, and mouse-up to updated prediction in Chromium,
+   idle and while a training run is going (needs Playwright and Chromium).
+
+Every number is measured, never typed: a measurement that cannot be taken stops the benchmark
+with an error. `--tiny` runs everything on a small scale in about a minute, to keep it working.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+import keras
+import numpy as np
+
+from mnist_cnn.config import PRESETS, TrainConfig
+from mnist_cnn.data import load_mnist
+from mnist_cnn.evaluation import evaluate
+from mnist_cnn.model import build_model
+from mnist_cnn.predict import Predictor
+from mnist_cnn.storage import ASSETS_DIR, load_model_file
+from mnist_cnn.training import (
+    TrainingCallback,
+    cpu_has_fast_bfloat16,
+    split_training_data,
+    to_model_input,
+    train,
+)
+
+TARGET_ACCURACY = 0.99
+
+
+class BenchmarkError(RuntimeError):
+    """A measurement could not be taken."""
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        raise BenchmarkError("no measurements")
+    return float(np.percentile(values, share))
+
+
+class EpochTimer(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds = [*getattr(self, "seconds", []), time.perf_counter() - self.start]
+
+
+class PackageEpochTimer(TrainingCallback):
+    def __init__(self):
+        self.ends = []
+
+    def on_epoch_end(self, progress):
+        self.ends.append(progress.elapsed)
+
+
+def steady_epoch_seconds(seconds: list[float]) -> float:
+    """Median epoch time, leaving out the first epoch (it includes building the graph)."""
+    return statistics.median(seconds[1:] if len(seconds) > 1 else seconds)
+
+
+def notebook_way(data, config: TrainConfig) -> tuple[float, float]:
+    """The notebook: model.fit on NumPy arrays with one-hot labels, float32. Same data split."""
+    keras.utils.set_random_seed(config.seed)
+    train_images, train_labels, val_images, val_labels = split_training_data(data, config)
+    model = build_model(config)
+    model.compile(
+        loss="categorical_crossentropy",
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        metrics=["accuracy"],
+    )
+    timer = EpochTimer()
+    model.fit(
+        to_model_input(train_images),
+        keras.utils.to_categorical(train_labels, 10),
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        validation_data=(to_model_input(val_images), keras.utils.to_categorical(val_labels, 10)),
+        callbacks=[timer],
+        verbose=0,
+    )
+    accuracy = evaluate(model, data.test_images, data.test_labels).accuracy
+    return steady_epoch_seconds(timer.seconds), accuracy
+
+
+def package_way(data, config: TrainConfig) -> tuple[float, float]:
+    timer = PackageEpochTimer()
+    result = train(config, data, callbacks=[timer])
+    seconds = np.diff([0.0, *timer.ends]).tolist()
+    return steady_epoch_seconds(seconds), evaluate(
+        result.model, data.test_images, data.test_labels
+    ).accuracy
+
+
+class TimeToTarget(TrainingCallback):
+    """Scores the test set after each epoch; the scoring time is not counted as training."""
+
+    def __init__(self, data):
+        self.data, self.scoring, self.reached_at, self.accuracies = data, 0.0, None, []
+
+    def on_epoch_end(self, progress):
+        training_seconds = progress.elapsed - self.scoring  # earlier scoring is inside elapsed
+        start = time.perf_counter()
+        accuracy = evaluate(self.model, self.data.test_images, self.data.test_labels).accuracy
+        self.scoring += time.perf_counter() - start
+        self.accuracies.append(accuracy)
+        if self.reached_at is None and accuracy >= TARGET_ACCURACY:
+            self.reached_at = training_seconds
+
+
+def preset_row(name: str, config: TrainConfig, data) -> dict:
+    callback = TimeToTarget(data)
+    result = train(config, data, callbacks=[callback])
+    final = evaluate(result.model, data.test_images, data.test_labels).accuracy
+    return {
+        "preset": name,
+        "epochs": config.epochs,
+        "seconds_to_99": None if callback.reached_at is None else round(callback.reached_at, 1),
+        "train_seconds": round(result.train_seconds - callback.scoring, 1),
+        "final_accuracy": final,
+    }
+
+
+def prediction_latency(model, image: np.ndarray, repeats: int) -> dict:
+    predictor = Predictor(model)
+    fast, slow = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        predictor.predict(image)
+        fast.append(1000 * (time.perf_counter() - start))
+    batch = image.reshape(1, 28, 28, 1)
+    model.predict(batch, verbose=0)
+    for _ in range(max(10, repeats // 10)):
+        start = time.perf_counter()
+        model.predict(batch, verbose=0)
+        slow.append(1000 * (time.perf_counter() - start))
+    return {
+        "predictor_p50_ms": percentile(fast, 50),
+        "predictor_p95_ms": percentile(fast, 95),
+        "model_predict_p50_ms": percentile(slow, 50),
+        "model_predict_p95_ms": percentile(slow, 95),
+    }
+
+
+def browser_figures(strokes: int, models_dir: str) -> dict:
+    """Start-up and round trips in Chromium, idle and while the app trains a network."""
+    from playwright.sync_api import sync_playwright
+
+    from mnist_cnn import browser
+
+    env = {"MNIST_CNN_MODELS_DIR": models_dir}
+    figures = {}
+    with sync_playwright() as playwright:
+        chromium = browser.launch_chromium(playwright)
+        figures["startup_seconds"] = browser.measure_startup(chromium, env=env)
+        with browser.start_app(env=env) as server:
+            page = browser.new_page(chromium)
+            browser.open_app(page, server.url)
+            idle = browser.measure_round_trips(page, count=strokes)
+            trainer = browser.new_page(chromium)
+            browser.open_app(trainer, server.url + "/train")
+            with browser.wait_for_rerun(trainer):
+                trainer.get_by_role("button", name="Start training").click()
+            trainer.wait_for_selector("[data-testid='stProgress']", timeout=60_000)
+            time.sleep(2)  # let the training child get going
+            busy = browser.measure_round_trips(page, count=strokes, seed=1)
+            with browser.wait_for_rerun(trainer):
+                trainer.locator(".st-key-stop button").click()
+        chromium.close()
+    for name, values in (("idle", idle), ("training", busy)):
+        figures[f"round_trip_{name}_p50_ms"] = percentile(values, 50)
+        figures[f"round_trip_{name}_p95_ms"] = percentile(values, 95)
+        figures[f"round_trip_{name}_strokes"] = len(values)
+    return figures
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> str:
+    bf16 = "bfloat16 instructions" if cpu_has_fast_bfloat16() else "no bfloat16 instructions"
+    return f"{cpu_name()}, {os.cpu_count()} cores, {bf16}, Python {platform.python_version()}, TensorFlow {__import__('tensorflow').__version__}"
+
+
+def run(tiny: bool, skip_browser: bool, data_dir: str | None) -> dict:
+    data = load_mnist(data_dir)
+    results = {"machine": machine(), "tiny": tiny}
+    base = TrainConfig()
+    if tiny:
+        base = base.replace(train_size=2000, validation_size=500, epochs=2)
+    print("1/4 training speed: notebook way against the package's way…", file=sys.stderr)
+    notebook_seconds, notebook_accuracy = notebook_way(data, base)
+    package_seconds, package_accuracy = package_way(data, base)
+    results["training"] = {
+        "epochs": base.epochs,
+        "notebook_epoch_seconds": notebook_seconds,
+        "package_epoch_seconds": package_seconds,
+        "speedup": notebook_seconds / package_seconds,
+        "notebook_accuracy": notebook_accuracy,
+        "package_accuracy": package_accuracy,
+    }
+    print("2/4 presets: time to 99.0% test accuracy…", file=sys.stderr)
+    presets = {
+        name: config.replace(train_size=2000, epochs=1) if tiny else config
+        for name, config in PRESETS.items()
+    }
+    results["presets"] = [preset_row(name, config, data) for name, config in presets.items()]
+    print("3/4 single-image prediction latency…", file=sys.stderr)
+    model = load_model_file(ASSETS_DIR / "model.keras")
+    results["prediction"] = prediction_latency(
+        model, data.test_images[0] / 255.0, 30 if tiny else 500
+    )
+    if not skip_browser:
+        print("4/4 the app in Chromium: start-up and round trips…", file=sys.stderr)
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as models_dir:
+            results["browser"] = browser_figures(3 if tiny else 20, models_dir)
+    return results
+
+
+def as_table(results: dict) -> str:
+    training = results["training"]
+    lines = [
+        f"Machine: {results['machine']}"
+        + (" (tiny mode: not representative)" if results["tiny"] else ""),
+        "",
+        "| measurement | value |",
+        "| --- | --- |",
+        f"| notebook way (model.fit on NumPy, float32), s/epoch | {training['notebook_epoch_seconds']:.2f} |",
+        f"| package's training path, s/epoch | {training['package_epoch_seconds']:.2f} |",
+        f"| speed-up | {training['speedup']:.2f}x |",
+        f"| test accuracy after {training['epochs']} epochs: notebook / package | "
+        f"{100 * training['notebook_accuracy']:.2f}% / {100 * training['package_accuracy']:.2f}% |",
+    ]
+    for row in results["presets"]:
+        reached = (
+            f"{row['seconds_to_99']:.1f} s" if row["seconds_to_99"] is not None else "not reached"
+        )
+        lines.append(
+            f"| preset `{row['preset']}`: time to 99.0% / final accuracy ({row['epochs']} epochs, {row['train_seconds']:.0f} s) | "
+            f"{reached} / {100 * row['final_accuracy']:.2f}% |"
+        )
+    prediction = results["prediction"]
+    lines += [
+        f"| one prediction, Predictor: p50 / p95 | {prediction['predictor_p50_ms']:.2f} / {prediction['predictor_p95_ms']:.2f} ms |",
+        f"| one prediction, model.predict: p50 / p95 | {prediction['model_predict_p50_ms']:.1f} / {prediction['model_predict_p95_ms']:.1f} ms |",
+    ]
+    if "browser" in results:
+        browser = results["browser"]
+        lines += [
+            f"| app start-up to the Draw page ready | {browser['startup_seconds']:.1f} s |",
+            f"| mouse-up to prediction, idle: p50 / p95 ({browser['round_trip_idle_strokes']} strokes) | "
+            f"{browser['round_trip_idle_p50_ms']:.0f} / {browser['round_trip_idle_p95_ms']:.0f} ms |",
+            f"| mouse-up to prediction while training: p50 / p95 ({browser['round_trip_training_strokes']} strokes) | "
+            f"{browser['round_trip_training_p50_ms']:.0f} / {browser['round_trip_training_p95_ms']:.0f} ms |",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m mnist_cnn.bench", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--tiny", action="store_true", help="small sizes, to check it works (about a minute)"
+    )
+    parser.add_argument(
+        "--skip-browser", action="store_true", help="leave out the Chromium measurements"
+    )
+    parser.add_argument(
+        "--data-dir", help="folder with the four MNIST .gz files (or MNIST_DATA_DIR)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    args = parser.parse_args(argv)
+    results = run(args.tiny, args.skip_browser, args.data_dir)
+    print(json.dumps(results) if args.json else as_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
