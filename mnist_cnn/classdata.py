@@ -1,0 +1,325 @@
+"""The class's own digits: drawings saved from the Draw page with their true labels.
+
+Where: `MNIST_CNN_CLASS_DIR`, or a `class-digits` folder beside the models directory when that
+is unset (`~/.mnist_cnn/class-digits` by default; `<tmp>/class-digits` when
+`MNIST_CNN_MODELS_DIR=<tmp>/models`), so one setting keeps a test or a classroom's data together.
+
+Each drawing is two files, named by its number (000001, 000002, ...):
+
+    <id>.png    the drawing exactly as the canvas gave it
+    <id>.json   label, the model's guess, the model id, when, and the 28x28 image (0-255 rows)
+
+Both are written through a temporary file and a rename, the PNG first; a drawing exists once its
+JSON does. Files that cannot be read are reported by `scan()` and skipped, never deleted.
+
+Every 5th drawing by number (#5, #10, ...) is held out: it is never trained on, so the model's
+accuracy on those drawings shows how well it reads the class's handwriting it has not seen.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from mnist_cnn.evaluation import evaluate
+from mnist_cnn.storage import default_models_dir, now_iso, write_json_atomic
+
+HELD_OUT_EVERY = 5  # drawings number 5, 10, 15, ... are never trained on
+SPLITS = ("all", "train", "held_out")
+MAX_SIDE = 4096  # larger original images are refused
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+ID_PATTERN = re.compile(r"[0-9]{6,}")
+
+
+def default_class_dir() -> Path:
+    configured = os.environ.get("MNIST_CNN_CLASS_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    return default_models_dir().parent / "class-digits"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One saved drawing."""
+
+    id: str  # "000012"
+    label: int  # the digit it really is
+    guess: int | None  # what the model read when it was saved
+    model_id: str  # the model that made the guess
+    created_at: str
+    image28: np.ndarray = field(repr=False, compare=False)  # (28, 28) uint8, ink 255 on 0
+    original_path: Path  # the PNG of the drawing as it was drawn
+
+    @property
+    def held_out(self) -> bool:
+        return int(self.id) % HELD_OUT_EVERY == 0
+
+    @property
+    def split(self) -> str:
+        return "held_out" if self.held_out else "train"
+
+
+def stack(entries: list[Entry]) -> tuple[np.ndarray, np.ndarray]:
+    """(images uint8 (N, 28, 28), labels uint8 (N,)) of these entries, in their order."""
+    if not entries:
+        return np.zeros((0, 28, 28), np.uint8), np.zeros((0,), np.uint8)
+    images = np.stack([entry.image28 for entry in entries])
+    return images, np.array([entry.label for entry in entries], np.uint8)
+
+
+def accuracy(model, entries: list[Entry]) -> float | None:
+    """Fraction of these drawings the model reads right; None when there are none.
+
+    `model` is a keras model or anything with a `.model` (such as a Predictor)."""
+    if not entries:
+        return None
+    images, labels = stack(entries)
+    return evaluate(getattr(model, "model", model), images, labels).accuracy
+
+
+def original_on_black(entry: Entry) -> np.ndarray:
+    """The original drawing as RGB, a transparent background shown as the canvas's black."""
+    with Image.open(entry.original_path) as image:
+        black = Image.new("RGBA", image.size, (0, 0, 0, 255))
+        return np.asarray(Image.alpha_composite(black, image.convert("RGBA")).convert("RGB"))
+
+
+class ClassDigits:
+    """The saved drawings in one folder (see the module docstring)."""
+
+    def __init__(self, root: str | os.PathLike | None = None):
+        self.root = Path(root) if root is not None else default_class_dir()
+
+    # --- writing ---
+    def add(self, original, image28, label, guess, model_id: str) -> Entry:
+        """Save a drawing and return its entry.
+
+        original: the drawing as drawn, a PIL image or an array ((H, W) or (H, W, 1-4) channels;
+        uint8, or float in [0, 1]). image28: the (28, 28) network input, uint8 or float in [0, 1].
+        label: the true digit; guess: the model's digit (or None); model_id: the model that guessed.
+        """
+        png = _png_bytes(original)
+        pixels = _image28(image28)
+        label = _digit(label, "label")
+        guess = None if guess is None else _digit(guess, "guess")
+        if not isinstance(model_id, str) or not model_id.strip() or len(model_id) > 100:
+            raise ValueError(f"model_id must be a short non-empty string. Received: {model_id=!r}")
+        self.root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=self.root, prefix=".new-", delete=False) as tmp:
+            tmp.write(png)
+            tmp.flush()
+            os.fchmod(tmp.fileno(), 0o644)
+            os.fsync(tmp.fileno())
+        try:
+            entry_id = self._claim_id(Path(tmp.name))
+        finally:
+            os.unlink(tmp.name)
+        record = {
+            "id": entry_id,
+            "label": label,
+            "guess": guess,
+            "model_id": model_id,
+            "created_at": now_iso(),
+            "image28": pixels.tolist(),
+        }
+        try:
+            write_json_atomic(record, self.root / f"{entry_id}.json")
+        except BaseException:
+            (self.root / f"{entry_id}.png").unlink(missing_ok=True)  # our own half-saved drawing
+            raise
+        return _entry(record, self.root / f"{entry_id}.png")
+
+    def _claim_id(self, png_file: Path) -> str:
+        """Link the finished PNG under the next free number: os.link never replaces a file, so
+        two sessions saving at once get different numbers."""
+        numbers = [
+            int(path.stem) for path in self.root.iterdir() if ID_PATTERN.fullmatch(path.stem)
+        ]
+        number = max(numbers, default=0) + 1
+        while True:
+            entry_id = f"{number:06d}"
+            try:
+                os.link(png_file, self.root / f"{entry_id}.png")
+                return entry_id
+            except FileExistsError:
+                number += 1
+
+    def delete(self, entry_id: str) -> None:
+        """Delete one drawing (both its files)."""
+        if not isinstance(entry_id, str) or not ID_PATTERN.fullmatch(entry_id):
+            raise ValueError(f"Drawing ids are six digits. Received: {entry_id=!r}")
+        json_path, png_path = self.root / f"{entry_id}.json", self.root / f"{entry_id}.png"
+        if not json_path.exists() and not png_path.exists():
+            raise ValueError(f"No such drawing. Received: {entry_id=!r}")
+        json_path.unlink(missing_ok=True)  # first: without its JSON the drawing no longer exists
+        png_path.unlink(missing_ok=True)
+
+    # --- reading ---
+    def scan(self) -> tuple[list[Entry], list[str]]:
+        """(every readable drawing, in order of number; one message per file that is not)."""
+        if not self.root.is_dir():
+            return [], []
+        entries, problems = [], []
+        names = {path.name for path in self.root.iterdir()}
+        for name in sorted(names):
+            stem, suffix = os.path.splitext(name)
+            if not ID_PATTERN.fullmatch(stem):
+                continue
+            if suffix == ".png" and f"{stem}.json" not in names:
+                problems.append(f"{name} has no {stem}.json (an unfinished save?); skipped.")
+            if suffix != ".json":
+                continue
+            try:
+                entries.append(self._read(stem))
+            except (OSError, ValueError, TypeError, KeyError) as error:
+                problems.append(f"{name} could not be read ({error}); skipped, its files are kept.")
+        return entries, problems
+
+    def _read(self, entry_id: str) -> Entry:
+        record = json.loads((self.root / f"{entry_id}.json").read_text())
+        if not isinstance(record, dict) or record.get("id") != entry_id:
+            raise ValueError("not a drawing record")
+        png_path = self.root / f"{entry_id}.png"
+        with open(png_path, "rb") as file:
+            if file.read(len(PNG_SIGNATURE)) != PNG_SIGNATURE:
+                raise ValueError(f"{png_path.name} is not a PNG")
+        return _entry(record, png_path)
+
+    def entries(self, split: str = "all") -> list[Entry]:
+        """The readable drawings of a split ("all", "train" or "held_out"), in order of number."""
+        _check_split(split)
+        entries = self.scan()[0]
+        return [entry for entry in entries if split in ("all", entry.split)]
+
+    def arrays(self, split: str = "all") -> tuple[np.ndarray, np.ndarray]:
+        """(images uint8 (N, 28, 28), labels uint8 (N,)) of a split."""
+        return stack(self.entries(split))
+
+    def training_arrays(self, repeat: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """The "train" split with each drawing repeated `repeat` times: extra training data."""
+        if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= 1000:
+            raise ValueError(f"repeat must be a whole number from 1 to 1000. Received: {repeat=!r}")
+        images, labels = self.arrays("train")
+        return np.repeat(images, repeat, axis=0), np.repeat(labels, repeat)
+
+    def accuracy(self, model, split: str = "all") -> float | None:
+        """Fraction of a split the model reads right; None when the split is empty."""
+        return accuracy(model, self.entries(split))
+
+    def export_zip(self) -> bytes:
+        """Every drawing in one zip: class-digits/originals/<id>.png, class-digits/28x28/<id>.png
+        and class-digits/labels.csv (one row per drawing)."""
+        buffer = io.BytesIO()
+        rows = io.StringIO()
+        table = csv.writer(rows)
+        table.writerow(
+            ["id", "label", "guess", "model_id", "created_at", "split", "original", "image28"]
+        )
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for entry in self.entries():
+                original, small = f"originals/{entry.id}.png", f"28x28/{entry.id}.png"
+                archive.writestr(f"class-digits/{original}", entry.original_path.read_bytes())
+                png = io.BytesIO()
+                Image.fromarray(entry.image28, "L").save(png, format="PNG")
+                archive.writestr(f"class-digits/{small}", png.getvalue())
+                guess = "" if entry.guess is None else entry.guess
+                table.writerow(
+                    [entry.id, entry.label, guess, entry.model_id, entry.created_at]
+                    + [entry.split, original, small]
+                )
+            archive.writestr("class-digits/labels.csv", rows.getvalue())
+        return buffer.getvalue()
+
+
+# --- checking what comes in and what is read back ------------------------------------------
+
+
+def _check_split(split) -> None:
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}. Received: {split=!r}")
+
+
+def _digit(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= 9:
+        raise ValueError(f"{name} must be a digit from 0 to 9. Received: {name}={value!r}")
+    return int(value)
+
+
+def _as_uint8(array: np.ndarray, name: str) -> np.ndarray:
+    """uint8 as it is; floats in [0, 1] scaled to 0-255; anything else refused."""
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype.kind != "f":
+        raise ValueError(
+            f"{name} must be uint8 or float in [0, 1]. Received: {name}.dtype={array.dtype}"
+        )
+    if not np.isfinite(array).all() or array.min(initial=0) < 0 or array.max(initial=0) > 1:
+        raise ValueError(
+            f"{name} must be finite, in [0, 1]. Received: {name} with NaN, inf or out of range"
+        )
+    return np.round(array * 255).astype(np.uint8)
+
+
+def _image28(image28) -> np.ndarray:
+    array = np.asarray(image28)
+    if array.shape == (28, 28, 1):
+        array = array[..., 0]
+    if array.shape != (28, 28):
+        raise ValueError(f"image28 must be 28x28. Received: image28.shape={array.shape}")
+    return _as_uint8(array, "image28")
+
+
+def _png_bytes(original) -> bytes:
+    if isinstance(original, Image.Image):
+        if original.mode not in ("L", "LA", "RGB", "RGBA"):
+            original = original.convert("RGBA")
+        original = np.asarray(original)
+    array = np.asarray(original)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (2, 3, 4))):
+        raise ValueError(
+            f"original must be a grey, RGB or RGBA image. Received: original.shape={array.shape}"
+        )
+    if not (1 <= array.shape[0] <= MAX_SIDE and 1 <= array.shape[1] <= MAX_SIDE):
+        raise ValueError(
+            f"original must be 1 to {MAX_SIDE} pixels a side. Received: original.shape={array.shape}"
+        )
+    buffer = io.BytesIO()
+    Image.fromarray(_as_uint8(array, "original")).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _entry(record: dict, original_path: Path) -> Entry:
+    """An Entry from a JSON record, checked as strictly as new drawings are."""
+    pixels = np.array(record["image28"])
+    if (
+        pixels.shape != (28, 28)
+        or pixels.dtype.kind not in "iu"
+        or pixels.min() < 0
+        or pixels.max() > 255
+    ):
+        raise ValueError("image28 is not 28 rows of 28 numbers from 0 to 255")
+    guess = record["guess"]
+    model_id, created_at = record["model_id"], record["created_at"]
+    if not isinstance(model_id, str) or not isinstance(created_at, str):
+        raise ValueError("model_id and created_at must be text")
+    return Entry(
+        id=record["id"],
+        label=_digit(record["label"], "label"),
+        guess=None if guess is None else _digit(guess, "guess"),
+        model_id=model_id,
+        created_at=created_at,
+        image28=pixels.astype(np.uint8),
+        original_path=original_path,
+    )
