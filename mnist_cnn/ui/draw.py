@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
@@ -10,6 +11,7 @@ from streamlit_drawable_canvas import st_canvas
 from mnist_cnn.predict import Prediction
 from mnist_cnn.preprocess import Preprocessed, preprocess
 from mnist_cnn.ui.common import active_model, enlarge, sidebar
+from mnist_cnn.ui.feedback import feedback_buttons
 
 CANVAS_SIZE = 280  # pixels; ten times MNIST's 28
 UNSURE_BELOW = 0.7  # below this confidence the page says the model is unsure
@@ -87,7 +89,8 @@ def read_upload() -> tuple[Preprocessed | None, str | None]:
         return None, "No digit read. Try another file: a PNG or JPEG photo of one digit."
 
 
-def read_canvas() -> Preprocessed | None:
+def read_canvas() -> tuple[Preprocessed | None, np.ndarray | None]:
+    """The drawing's 28x28 version, and the canvas image itself."""
     brush = st.slider("Brush size", 8, 40, 20, key="brush", help="Thickness of the pen, in pixels.")
     result = st_canvas(
         stroke_width=brush,
@@ -101,12 +104,12 @@ def read_canvas() -> Preprocessed | None:
     )
     st.caption("Use the canvas's own buttons to undo, redo or clear.")
     if result is None or result.image_data is None:
-        return None
+        return None, None
     try:
-        return preprocess(result.image_data)
+        return preprocess(result.image_data), result.image_data
     except ValueError as error:
         st.error(f"Could not read the drawing: {error}")
-        return None
+        return None, None
 
 
 sidebar()
@@ -114,16 +117,19 @@ record, predictor = active_model()
 st.title("Draw a digit")
 source = st.segmented_control("Input", ["Draw", "Upload a photo"], default="Draw", key="source")
 left, right = st.columns([1, 1], gap="large")
+original = None  # the canvas image, which a student may save with its true digit
 with left:
     if source == "Upload a photo":
         prepared, hint = read_upload()
     else:
-        prepared, hint = read_canvas(), None
+        (prepared, original), hint = read_canvas(), None
 with right:
     if prepared is None or prepared.blank:
         show_prediction(None, hint or "✏️ Draw a digit from 0 to 9 on the black square.")
     else:
         prediction = predictor.predict(prepared.image)
         show_prediction(prediction, "")
+        if original is not None:
+            feedback_buttons(original, prepared, prediction, record.id)
         show_probabilities(prediction)
         show_model_input(prepared)

@@ -1,0 +1,80 @@
+"""Under a prediction: "✓ This is right" or "It was a [N]" saves the drawing to the class's digits."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import streamlit as st
+
+from mnist_cnn.classdata import ClassDigits
+from mnist_cnn.predict import Prediction
+from mnist_cnn.preprocess import Preprocessed
+
+SAVED = "feedback-saved"  # session state: (fingerprint of the drawing saved last, its label)
+ERROR = "feedback-error"  # session state: why the last save failed
+
+
+def _fingerprint(original: np.ndarray) -> str:
+    return hashlib.sha1(np.ascontiguousarray(original).tobytes()).hexdigest()
+
+
+def _save(original, prepared: Preprocessed, prediction: Prediction, model_id: str, label) -> None:
+    """Button callback: runs before the page, so the page already shows the drawing as saved."""
+    fingerprint = _fingerprint(original)
+    saved = st.session_state.get(SAVED)
+    if label is None or (saved and saved[0] == fingerprint):  # never the same drawing twice
+        return
+    try:
+        ClassDigits().add(original, prepared.image, label, prediction.digit, model_id)
+    except (OSError, ValueError) as error:
+        st.session_state[ERROR] = f"Could not save the drawing: {error}"
+        return
+    st.session_state[SAVED] = (fingerprint, label)
+    st.session_state["feedback-label"] = None
+    st.toast(f"Saved as a {label} — thank you!", icon="🧑‍🏫")
+
+
+def _save_chosen(original, prepared, prediction, model_id) -> None:
+    _save(original, prepared, prediction, model_id, st.session_state.get("feedback-label"))
+
+
+def feedback_buttons(
+    original: np.ndarray, prepared: Preprocessed, prediction: Prediction, model_id: str
+) -> None:
+    """Let a student keep the drawing with its true digit for the class's own dataset.
+
+    original: the canvas image as drawn; prepared: its 28x28 version; model_id: who guessed."""
+    saved = st.session_state.get(SAVED)
+    done = saved is not None and saved[0] == _fingerprint(original)
+    args = (original, prepared, prediction, model_id)
+    with st.container(key="feedback"):
+        right, label, save = st.columns([3, 2, 1.2], vertical_alignment="bottom")
+        right.button(
+            "✓ This is right",
+            key="feedback-right",
+            disabled=done,
+            on_click=_save,
+            args=(*args, prediction.digit),
+            help="Saves your drawing, labelled with this digit, for the class's own digits.",
+        )
+        chosen = label.selectbox(
+            "It was a",
+            range(10),
+            index=None,
+            placeholder="digit",
+            key="feedback-label",
+            disabled=done,
+        )
+        save.button(
+            "Save",
+            key="feedback-save",
+            disabled=done or chosen is None,
+            on_click=_save_chosen,
+            args=args,
+            help="Saves your drawing with the digit you chose.",
+        )
+        if done:
+            st.success(f"Saved as a {saved[1]} — thank you!")
+        if ERROR in st.session_state:
+            st.error(st.session_state.pop(ERROR))
