@@ -8,5 +8,6 @@ pages = [
     st.Page("mnist_cnn/ui/draw.py", title="Draw", icon="✏️", default=True),
     st.Page("mnist_cnn/ui/train.py", title="Train", icon="🏋️"),
     st.Page("mnist_cnn/ui/metrics.py", title="Metrics", icon="📊"),
+    st.Page("mnist_cnn/ui/class_digits.py", title="Class digits", icon="🧑‍🏫"),
 ]
 st.navigation(pages).run()

@@ -8,6 +8,7 @@ import uuid
 import pandas as pd
 import streamlit as st
 
+from mnist_cnn.classdata import HELD_OUT_EVERY, ClassDigits
 from mnist_cnn.config import OPTIMIZERS, PRESETS, TrainConfig
 from mnist_cnn.data import find_mnist_dir
 from mnist_cnn.jobs import FINAL, JobManager
@@ -119,6 +120,37 @@ def hyperparameter_inputs(start: TrainConfig, preset: str) -> dict:
                         format=number_format,
                     )
     return values
+
+
+def class_digits_option() -> int | None:
+    """How many times to repeat each of the class's own drawings in training; None: not at all."""
+    entries = ClassDigits().entries()
+    trainable = sum(not entry.held_out for entry in entries)
+    use = st.checkbox(
+        "Add the class's own drawings",
+        key="use-class-digits",
+        disabled=not trainable,
+        help="Drawings saved on the Draw page join the training images, so the network learns "
+        f"your class's handwriting. Every {HELD_OUT_EVERY}th drawing is held out (never trained "
+        "on) to measure that on the Class digits page.",
+    )
+    if not trainable:
+        st.caption("No class drawings to add yet: save some on the Draw page.")
+        return None
+    repeat = st.number_input(
+        "Repeat each drawing",
+        1,
+        100,
+        10,
+        key="class-repeat",
+        disabled=not use,
+        help="A few drawings among thousands of MNIST images count for little: repeat them.",
+    )
+    st.caption(
+        f"Adds {trainable} drawings × {repeat} = {trainable * repeat:,} training images; "
+        f"{len(entries) - trainable} held-out drawings are never trained on."
+    )
+    return repeat if use else None
 
 
 @st.cache_data(max_entries=32)
@@ -314,6 +346,7 @@ preset = st.segmented_control(
     help="seed: the classroom notebook · quick: 99% in seconds · accurate: best, takes minutes",
 ) or "seed"  # fmt: skip
 values = hyperparameter_inputs(PRESETS[preset], preset)
+class_repeat = class_digits_option()
 try:
     config = TrainConfig(**values)
 except ValueError as error:
@@ -327,7 +360,8 @@ if config is not None:
 name = st.text_input("Name for this run", f"{preset} preset", max_chars=60, key="run-name")
 if st.button("Start training", type="primary", disabled=config is None, key="start"):
     try:
-        job = get_jobs().submit(config, name, owner())
+        extras = ClassDigits().training_arrays(class_repeat) if class_repeat else (None, None)
+        job = get_jobs().submit(config, name, owner(), *extras)
         if job.queue_position:
             st.toast(f"Another run is training; yours is queued (place {job.queue_position}).")
     except ValueError as error:

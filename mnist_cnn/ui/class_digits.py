@@ -1,0 +1,132 @@
+"""Class digits page: the drawings students saved, per digit, and how well the model reads them."""
+
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+import streamlit as st
+
+from mnist_cnn.classdata import HELD_OUT_EVERY, ClassDigits, Entry, accuracy, original_on_black
+from mnist_cnn.ui.common import active_model, enlarge, sidebar
+
+THUMBNAIL = 84  # pixels: each 28x28 drawing is shown three times its size
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def thumbnail(entry: Entry, as_drawn: bool) -> np.ndarray:
+    """The 28x28 the network sees, or the drawing as drawn (the 28x28 if that file is damaged)."""
+    if as_drawn:
+        try:
+            return original_on_black(entry)
+        except (OSError, ValueError):
+            pass
+    return enlarge(entry.image28 / 255, scale=3, grid=False)
+
+
+def caption(entry: Entry) -> str:
+    said = "?" if entry.guess is None else entry.guess
+    mark = "✓" if entry.guess == entry.label else "✗"
+    return f"#{int(entry.id)} · model said {said} {mark}" + (
+        " · held out" if entry.held_out else ""
+    )
+
+
+def show_scores(record, predictor, entries: list[Entry]) -> None:
+    held_out = [entry for entry in entries if entry.held_out]
+    st.markdown(f"**How well “{record.name}” (the active model) reads…**")
+    with st.container(key="scores"):
+        everything, unseen, mnist = st.columns(3)
+        everything.metric(
+            f"all {len(entries)} class drawings",
+            percent(accuracy(predictor, entries)),
+            help="Includes drawings the model may have trained on (Train page option).",
+        )
+        unseen.metric(
+            f"the {len(held_out)} held-out drawings",
+            percent(accuracy(predictor, held_out)),
+            help=f"Every {HELD_OUT_EVERY}th drawing (#{HELD_OUT_EVERY}, #{2 * HELD_OUT_EVERY}, …) "
+            "is never trained on: it shows how well the model reads handwriting it has not seen.",
+        )
+        mnist.metric("10,000 MNIST test digits", percent(record.test_accuracy))
+    if not held_out:
+        st.caption(
+            f"No held-out drawings yet: drawing #{HELD_OUT_EVERY} will be the first one kept "
+            "out of training."
+        )
+
+
+def show_counts(entries: list[Entry]) -> None:
+    counts = np.bincount([entry.label for entry in entries], minlength=10)
+    with st.container(key="counts"):
+        for digit, column in enumerate(st.columns(10)):
+            column.metric(f"{digit}s", int(counts[digit]))
+
+
+def show_gallery(entries: list[Entry]) -> None:
+    as_drawn = st.toggle("Show the drawings as drawn", key="as-drawn")
+    for digit in range(10):
+        drawings = [entry for entry in entries if entry.label == digit]
+        if drawings:
+            with st.container(key=f"gallery-{digit}"):
+                st.subheader(f"{digit} · {len(drawings)} drawing{'s' * (len(drawings) > 1)}")
+                images = [thumbnail(entry, as_drawn) for entry in drawings]
+                st.image(images, caption=[caption(entry) for entry in drawings], width=THUMBNAIL)
+
+
+def delete_form(store: ClassDigits, entries: list[Entry]) -> None:
+    names = {
+        entry.id: f"#{int(entry.id)}: a {entry.label}, model said {entry.guess} "
+        f"({entry.created_at[:16].replace('T', ' ')})"
+        for entry in entries
+    }
+    chosen = st.selectbox("Drawing", list(names), format_func=names.get, key="delete-choice")
+    entry = next(entry for entry in entries if entry.id == chosen)
+    st.image(thumbnail(entry, as_drawn=False), width=THUMBNAIL)
+    sure = st.checkbox("I am sure", key=f"delete-sure-{chosen}")
+    if st.button("Delete this drawing", disabled=not sure, key="delete"):
+        try:
+            store.delete(chosen)
+            st.session_state["deleted"] = f"Drawing #{int(chosen)} deleted."
+            st.rerun()
+        except (OSError, ValueError) as error:
+            st.error(f"Could not delete drawing #{int(chosen)}: {error}")
+
+
+sidebar()
+record, predictor = active_model()
+store = ClassDigits()
+st.title("The class's own digits")
+st.caption(
+    "Drawings saved on the Draw page with **✓ This is right** or **It was a …**. "
+    f"They are kept in `{store.root}`."
+)
+entries, problems = store.scan()
+for problem in problems:
+    st.warning(f"{problem} (in {store.root})")
+if "deleted" in st.session_state:
+    st.success(st.session_state.pop("deleted"))
+if not entries:
+    st.info(
+        "No drawings saved yet. On the **Draw** page, draw a digit, then press "
+        "**✓ This is right**, or choose what **it was** and press **Save**."
+    )
+    st.stop()
+
+show_scores(record, predictor, entries)
+show_counts(entries)
+st.download_button(
+    "Download all drawings (.zip)",
+    store.export_zip,
+    file_name=f"class-digits-{datetime.date.today()}.zip",
+    mime="application/zip",
+    on_click="ignore",
+    key="export",
+    help="Every drawing as a PNG (as drawn and 28×28) with labels.csv: opens on any computer.",
+)
+show_gallery(entries)
+with st.expander("Delete a drawing"):
+    delete_form(store, entries)

@@ -1,0 +1,198 @@
+"""The Class digits page, the Draw page's feedback buttons and the Train page's option, in AppTest."""
+
+import sys
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from streamlit.testing.v1 import AppTest
+
+from mnist_cnn.classdata import ClassDigits
+from mnist_cnn.jobs import JobManager
+from mnist_cnn.predict import Predictor
+from mnist_cnn.preprocess import preprocess
+from mnist_cnn.storage import ModelStore
+from mnist_cnn.strokes import digit_strokes, render_strokes
+
+UI = Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui"
+SEVEN = [(80, 60), (210, 60), (120, 240)]  # canvas pixels
+ONE = [(140, 40), (140, 240)]
+
+
+def canvas_image(points):
+    """What the canvas gives the page: white strokes on black, RGBA uint8."""
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    ImageDraw.Draw(image).line(points, fill=(255, 255, 255, 255), width=20, joint="curve")
+    return np.asarray(image)
+
+
+def fill(store, labels, guess=0):
+    """Save one drawn digit per label, all with the same model guess."""
+    for number, label in enumerate(labels):
+        strokes = digit_strokes(label, np.random.default_rng(number))
+        original = np.asarray(render_strokes(strokes, background="transparent"))
+        store.add(original, preprocess(original).image, label, guess, "shipped")
+
+
+@pytest.fixture
+def class_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("MNIST_CNN_MODELS_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("MNIST_CNN_CLASS_DIR", str(tmp_path / "class"))
+    return tmp_path / "class"
+
+
+def page(name):
+    return AppTest.from_file(str(UI / name), default_timeout=60)
+
+
+def block(app, key):
+    return next(node for node in app.main if getattr(node, "key", None) == key)
+
+
+def captions(app, digit):
+    return [
+        text for image in block(app, f"gallery-{digit}").get("image") for text in image.captions
+    ]
+
+
+def test_an_empty_dataset_says_how_to_add_drawings(class_dir):
+    app = page("class_digits.py").run()
+    assert not app.exception
+    assert "No drawings saved yet" in app.info[0].value
+    assert not app.get("image") and not app.metric
+
+
+def test_the_gallery_and_the_scores(class_dir, shipped_model):
+    store = ClassDigits(class_dir)
+    fill(store, [3, 7, 7, 1, 3, 3], guess=3)
+    app = page("class_digits.py").run()
+    assert not app.exception and not app.warning
+    assert captions(app, 3) == [
+        "#1 · model said 3 ✓",
+        "#5 · model said 3 ✓ · held out",
+        "#6 · model said 3 ✓",
+    ]
+    assert captions(app, 7) == ["#2 · model said 3 ✗", "#3 · model said 3 ✗"]
+    counts = [metric.value for metric in block(app, "counts").get("metric")]
+    assert counts == list("0103000200")  # per digit, 0 to 9
+
+    predictor = Predictor(shipped_model)
+    scores = {metric.label: metric.value for metric in block(app, "scores").get("metric")}
+    everything = f"{100 * store.accuracy(predictor):.1f}%"
+    held_out = f"{100 * store.accuracy(predictor, 'held_out'):.1f}%"
+    mnist = f"{100 * ModelStore().shipped().test_accuracy:.1f}%"
+    assert scores == {
+        "all 6 class drawings": everything,
+        "the 1 held-out drawings": held_out,
+        "10,000 MNIST test digits": mnist,
+    }
+    assert app.get("download_button")[0].proto.label == "Download all drawings (.zip)"
+
+    app.toggle(key="as-drawn").set_value(True).run()  # the drawings as drawn, on black
+    assert not app.exception and captions(app, 7) == ["#2 · model said 3 ✗", "#3 · model said 3 ✗"]
+
+
+def test_deleting_a_drawing_needs_confirmation(class_dir):
+    fill(ClassDigits(class_dir), [2, 4, 6])
+    app = page("class_digits.py").run()
+    app.selectbox(key="delete-choice").set_value("000002").run()
+    assert app.button(key="delete").disabled
+    app.checkbox(key="delete-sure-000002").check().run()
+    app.button(key="delete").click().run()
+    assert not app.exception
+    assert [entry.id for entry in ClassDigits(class_dir).entries()] == ["000001", "000003"]
+    assert app.success[0].value == "Drawing #2 deleted."
+    assert not any(getattr(node, "key", None) == "gallery-4" for node in app.main)
+
+
+def test_damaged_files_are_named_and_the_rest_still_shows(class_dir):
+    fill(ClassDigits(class_dir), [5, 8])
+    (class_dir / "000001.json").write_text("{")
+    app = page("class_digits.py").run()
+    assert not app.exception
+    assert "000001.json could not be read" in app.warning[0].value
+    assert captions(app, 8) == ["#2 · model said 0 ✗"]
+    assert (class_dir / "000001.json").read_text() == "{"
+
+
+@pytest.fixture
+def draw_page(monkeypatch, class_dir):
+    drawn = {"image": None}
+
+    def fake_canvas(**kwargs):
+        return SimpleNamespace(image_data=drawn["image"], json_data=None)
+
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", ModuleType("fake_canvas"))
+    sys.modules["streamlit_drawable_canvas"].st_canvas = fake_canvas
+    app = page("draw.py")
+    app.drawn = drawn
+    return app
+
+
+def test_the_draw_page_saves_a_drawing_once_with_its_true_digit(draw_page, class_dir):
+    draw_page.run()
+    assert not draw_page.button  # nothing drawn: no feedback buttons
+
+    draw_page.drawn["image"] = canvas_image(SEVEN)
+    draw_page.run()
+    assert draw_page.button(key="feedback-save").disabled  # no digit chosen yet
+    draw_page.button(key="feedback-right").click().run()
+    assert not draw_page.exception
+    (entry,) = ClassDigits(class_dir).entries()
+    assert (entry.label, entry.guess, entry.model_id) == (7, 7, "shipped")
+    assert draw_page.toast[0].value == "Saved as a 7 — thank you!"
+    assert draw_page.success[0].value == "Saved as a 7 — thank you!"
+    assert draw_page.button(key="feedback-right").disabled  # the same drawing only once
+    draw_page.run()
+    assert len(ClassDigits(class_dir).entries()) == 1
+
+    draw_page.drawn["image"] = canvas_image(ONE)  # a new drawing, which the student says is a 4
+    draw_page.run()
+    assert not draw_page.button(key="feedback-right").disabled and not draw_page.success
+    draw_page.selectbox(key="feedback-label").set_value(4).run()
+    draw_page.button(key="feedback-save").click().run()
+    first, second = ClassDigits(class_dir).entries()
+    assert (second.label, second.guess) == (4, 1)
+    assert np.array_equal(np.asarray(Image.open(second.original_path)), canvas_image(ONE))
+    assert draw_page.success[0].value == "Saved as a 4 — thank you!"
+    assert draw_page.selectbox(key="feedback-label").value is None
+
+
+def test_a_failed_save_says_why(draw_page, class_dir):
+    class_dir.write_text("a file where the folder should be")
+    draw_page.drawn["image"] = canvas_image(SEVEN)
+    draw_page.run()
+    draw_page.button(key="feedback-right").click().run()
+    assert not draw_page.exception
+    assert "Could not save the drawing" in draw_page.error[0].value
+    assert not draw_page.button(key="feedback-right").disabled  # the student can try again
+
+
+def test_the_train_page_adds_only_the_training_drawings(monkeypatch, class_dir):
+    submitted = []
+    monkeypatch.setattr(
+        JobManager,
+        "submit",
+        lambda self, *args: submitted.append(args) or SimpleNamespace(queue_position=None),
+    )
+    app = page("train.py").run()
+    assert app.checkbox(key="use-class-digits").disabled  # nothing saved yet
+
+    store = ClassDigits(class_dir)
+    fill(store, [0, 1, 2, 3, 4, 5])
+    app.run()
+    counted = "Adds 5 drawings × 10 = 50 training images; 1 held-out drawings are never trained on."
+    assert counted in [caption.value for caption in app.caption]
+    app.checkbox(key="use-class-digits").check().run()
+    app.number_input(key="class-repeat").set_value(3).run()
+    app.button(key="start").click().run()
+    assert not app.exception
+    (config, name, owner, images, labels) = submitted[0]
+    assert labels.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 5, 5, 5]  # #5 (a 4) is held out
+    assert np.array_equal(images, np.repeat(store.arrays("train")[0], 3, axis=0))
+
+    app.checkbox(key="use-class-digits").uncheck().run()
+    app.button(key="start").click().run()
+    assert submitted[1][3:] == (None, None)
