@@ -1,0 +1,302 @@
+"""Drive the app in a real browser: start `streamlit run`, open Chromium, draw on the canvas.
+
+Used by the browser tests (tests/browser) and the benchmark. Playwright is imported only
+inside functions, so `import mnist_cnn.browser` works without it installed.
+
+    from playwright.sync_api import sync_playwright
+
+    with start_app(env={"MNIST_CNN_MODELS_DIR": "/tmp/models"}) as app, sync_playwright() as p:
+        page = new_page(launch_chromium(p))
+        open_app(page, app.url)
+        draw_strokes(page, [[(0.5, 0.15), (0.5, 0.85)]])  # unit coordinates, y down
+        print(read_prediction(page))  # e.g. "1 · 99% sure"
+
+tests/browser/NOTES.md explains the selectors and why the waits are what they are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT_MS = 60_000  # the app's first run imports TensorFlow: slow on a busy machine
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
+VIEWPORT = {"width": 1280, "height": 900}
+PREDICTION = ".st-key-prediction"  # the Draw page's st.container(key="prediction")
+
+
+# --- The Streamlit server -----------------------------------------------------------------
+
+
+@dataclass
+class AppServer:
+    """A running `streamlit run`: its URL, process and log. Use it in a `with` or call stop()."""
+
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):  # the whole group: server and children
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def __enter__(self) -> AppServer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def start_app(script="app.py", env=None, log_dir=None, timeout_s: float = 60) -> AppServer:
+    """Run `streamlit run SCRIPT` (relative to the repository) on a free port, with `env` added
+    to this process's environment; return once the server answers its health check."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log_path = Path(log_dir or tempfile.mkdtemp()) / f"{Path(script).stem}-{port}.log"
+    command = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / script)]
+    command += ["--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1"]
+    command += ["--browser.gatherUsageStats=false", "--server.fileWatcherType=none"]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so stop() ends its children too
+        )
+    app = AppServer(f"http://127.0.0.1:{port}", process, log_path)
+    deadline = time.monotonic() + timeout_s
+    while process.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"{app.url}/_stcore/health") as r:
+            if r.read().strip() == b"ok":
+                return app
+        time.sleep(0.2)
+    app.stop()
+    raise RuntimeError(f"streamlit run {script} did not start. Log:\n{app.log_tail()}")
+
+
+# --- The browser --------------------------------------------------------------------------
+
+
+def launch_options(playwright) -> dict:
+    """Keyword arguments for `playwright.chromium.launch`. The Chromium is $MNIST_CNN_CHROMIUM,
+    else Playwright's own (`playwright install chromium`), else a system one (Debian's
+    /usr/bin/chromium). FileNotFoundError when there is none."""
+    options = {"headless": True, "args": CHROMIUM_ARGS}
+    forced = os.environ.get("MNIST_CNN_CHROMIUM")
+    if forced:
+        if not shutil.which(forced):
+            raise ValueError(f"$MNIST_CNN_CHROMIUM={forced!r} is not an executable")
+        return {**options, "executable_path": shutil.which(forced)}
+    if Path(playwright.chromium.executable_path).is_file():
+        return options
+    for name in ("/usr/bin/chromium", "chromium", "google-chrome"):
+        if shutil.which(name):
+            return {**options, "executable_path": shutil.which(name)}
+    raise FileNotFoundError(
+        "no Chromium: run `playwright install chromium` or `apt-get install chromium`, "
+        "or set $MNIST_CNN_CHROMIUM"
+    )
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(**launch_options(playwright))
+
+
+def new_page(browser, **context_args):
+    """A page in a new context (1280x900 unless `viewport=` says otherwise), tracker installed."""
+    context = browser.new_context(**{"viewport": VIEWPORT, **context_args})
+    install_tracker(context)
+    return context.new_page()
+
+
+# --- Knowing when the app is idle ---------------------------------------------------------
+
+# Added to every page before Streamlit's scripts. Notes when the last mouse-up or touch-end
+# happened, when the page last asked for a rerun (a BackMsg whose first byte is 0x5a, field
+# 11) and when a run last finished (stApp's data-test-script-state back to "notRunning").
+# Needed because the canvas sends 200 ms after a mouse-up, and the app looks idle meanwhile.
+TRACKER_JS = """
+(() => {
+  const t = window.__stTracker = {lastUpAt: -1, lastRerunAt: -1, lastFinishedAt: -1};
+  for (const type of ['mouseup', 'touchend']) {
+    window.addEventListener(type, () => { t.lastUpAt = performance.now(); }, true);
+  }
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data)
+      : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, 1) : [];
+    if (bytes[0] === 0x5a) t.lastRerunAt = performance.now();
+    return send.call(this, data);
+  };
+  new MutationObserver((mutations) => {
+    for (const m of mutations) {
+      if (m.target.getAttribute('data-test-script-state') === 'notRunning' &&
+          m.oldValue !== 'notRunning') t.lastFinishedAt = performance.now();
+    }
+  }).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
+                        attributeFilter: ['data-test-script-state']});
+})();
+"""
+
+IDLE_JS = """
+() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const t = window.__stTracker;
+  if (!app || app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
+  if (app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  // a rerun asked for and not finished (given up on after 10 s: the page may merge requests)
+  return !(t && t.lastRerunAt > t.lastFinishedAt && performance.now() - t.lastRerunAt < 10000);
+}
+"""
+
+
+def install_tracker(context) -> None:
+    """Add the idle tracker to a BrowserContext (or Page) before it loads the app."""
+    context.add_init_script(TRACKER_JS)
+
+
+def wait_for_app_idle(page, timeout: float = TIMEOUT_MS) -> None:
+    """Wait until the app is connected, no script runs and no rerun request is pending."""
+    page.wait_for_function(IDLE_JS, timeout=timeout, polling=100)
+
+
+@contextlib.contextmanager
+def wait_for_rerun(page, timeout: float = TIMEOUT_MS):
+    """`with wait_for_rerun(page): <click something>` waits for the rerun it causes to finish."""
+    since = page.evaluate("() => performance.now()")
+    yield
+    page.wait_for_function(
+        "since => window.__stTracker.lastRerunAt > since", arg=since, timeout=10_000, polling=50
+    )
+    wait_for_app_idle(page, timeout)
+
+
+def open_app(page, url: str, timeout: float = TIMEOUT_MS) -> None:
+    """Load the app and wait for its first run to finish."""
+    page.goto(url, timeout=timeout)
+    wait_for_app_idle(page, timeout)
+
+
+def read_prediction(page) -> str:
+    """The Draw page's prediction text once the app is idle: "7 · 98% sure" or a hint."""
+    wait_for_app_idle(page)
+    return page.locator(PREDICTION).inner_text(timeout=5_000).strip()
+
+
+def app_exceptions(page) -> list[str]:
+    """Texts of the exceptions the app shows."""
+    return page.locator('[data-testid="stException"]').all_inner_texts()
+
+
+# --- The canvas (streamlit-drawable-canvas; Playwright's selectors pierce its shadow root) ---
+
+
+def canvas_locator(page, key: str = "canvas"):
+    """fabric.js's event layer of the `st_canvas(key=key)`: mouse and touch go here."""
+    return page.locator(f".st-key-{key} canvas.upper-canvas")
+
+
+def _hover(page, canvas) -> None:
+    # The toolbar sits invisible over the canvas's top-right corner until the pointer is over
+    # the canvas; then it slides up (0.2 s).
+    canvas.scroll_into_view_if_needed()
+    canvas.hover()
+    page.wait_for_timeout(300)
+
+
+def draw_strokes(page, strokes, key="canvas", *, touch=False, steps=1, wait=True) -> None:
+    """Draw strokes, each a list of (x, y) points in the unit square (y down), as mouse
+    down-moves-up (`steps` moves between points), or as a finger with `touch=True`. With
+    `wait`, return once the app has rerun with the drawing."""
+    canvas = canvas_locator(page, key)
+    _hover(page, canvas)
+    box = canvas.bounding_box()
+    for stroke in strokes:
+        x0, y0 = stroke[0]
+        if not all(0 <= x <= 1 and 0 <= y <= 1 for x, y in stroke) or (x0 > 0.5 and y0 < 0.02):
+            raise ValueError(
+                f"stroke outside the unit square or starting under the toolbar: {stroke}"
+            )
+        # one pixel inside the edges
+        points = [
+            (box["x"] + 1 + x * (box["width"] - 2), box["y"] + 1 + y * (box["height"] - 2))
+            for x, y in stroke
+        ]
+        if touch:
+            _touch_stroke(page, points, steps)
+            continue
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for x, y in points[1:]:
+            page.mouse.move(x, y, steps=steps)
+        page.mouse.up()
+    if wait:  # the last mouse-up restarts the 200 ms debounce: wait for the rerun it sends
+        page.wait_for_function(
+            "() => window.__stTracker.lastRerunAt > window.__stTracker.lastUpAt", timeout=10_000
+        )
+        wait_for_app_idle(page)
+
+
+def _touch_stroke(page, points, steps) -> None:
+    # Playwright's touchscreen only taps; a drag goes through the DevTools protocol.
+    cdp = page.context.new_cdp_session(page)
+
+    def touch(kind, x=None, y=None):
+        points = [] if x is None else [{"x": x, "y": y}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    touch("touchStart", *points[0])
+    for (xa, ya), (xb, yb) in zip(points, points[1:], strict=False):
+        for i in range(1, steps + 1):
+            touch("touchMove", xa + (xb - xa) * i / steps, ya + (yb - ya) * i / steps)
+    touch("touchEnd")
+    cdp.detach()
+
+
+def press_canvas_button(page, name: str, key: str = "canvas") -> None:
+    """Click a canvas toolbar button ("Undo", "Redo", "Reset canvas & history") and wait."""
+    canvas = canvas_locator(page, key)
+    _hover(page, canvas)
+    button = page.locator(f".st-key-{key}").get_by_role("button", name=name, exact=True)
+    if button.is_disabled():
+        raise AssertionError(f"the canvas's {name!r} button is disabled: nothing to do")
+    with wait_for_rerun(page):
+        button.click()
+
+
+def clear_canvas(page, key: str = "canvas") -> None:
+    press_canvas_button(page, "Reset canvas & history", key)
+
+
+def undo_canvas(page, key: str = "canvas") -> None:
+    press_canvas_button(page, "Undo", key)
+
+
+def upload_file(page, path, key: str = "upload") -> None:
+    """Give a file to the `st.file_uploader(key=key)` and wait for the app's rerun."""
+    with wait_for_rerun(page):
+        page.locator(f".st-key-{key} input[type=file]").set_input_files(str(path))
