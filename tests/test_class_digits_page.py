@@ -70,11 +70,11 @@ def test_the_gallery_and_the_scores(class_dir, shipped_model):
     app = page("class_digits.py").run()
     assert not app.exception and not app.warning
     assert captions(app, 3) == [
-        "#1 · model said 3 ✓",
-        "#5 · model said 3 ✓ · held out",
-        "#6 · model said 3 ✓",
+        "#1 · model: 3 ✓",
+        "#5 · model: 3 ✓ · held out",
+        "#6 · model: 3 ✓",
     ]
-    assert captions(app, 7) == ["#2 · model said 3 ✗", "#3 · model said 3 ✗"]
+    assert captions(app, 7) == ["#2 · model: 3 ✗", "#3 · model: 3 ✗"]
     counts = [metric.value for metric in block(app, "counts").get("metric")]
     assert counts == list("0103000200")  # per digit, 0 to 9
 
@@ -91,7 +91,7 @@ def test_the_gallery_and_the_scores(class_dir, shipped_model):
     assert app.get("download_button")[0].proto.label == "Download all drawings (.zip)"
 
     app.toggle(key="as-drawn").set_value(True).run()  # the drawings as drawn, on black
-    assert not app.exception and captions(app, 7) == ["#2 · model said 3 ✗", "#3 · model said 3 ✗"]
+    assert not app.exception and captions(app, 7) == ["#2 · model: 3 ✗", "#3 · model: 3 ✗"]
 
 
 def test_deleting_a_drawing_needs_confirmation(class_dir):
@@ -113,7 +113,7 @@ def test_damaged_files_are_named_and_the_rest_still_shows(class_dir):
     app = page("class_digits.py").run()
     assert not app.exception
     assert "000001.json could not be read" in app.warning[0].value
-    assert captions(app, 8) == ["#2 · model said 0 ✗"]
+    assert captions(app, 8) == ["#2 · model: 0 ✗"]
     assert (class_dir / "000001.json").read_text() == "{"
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 from mnist_cnn.classdata import HELD_OUT_EVERY, ClassDigits, Entry, accuracy, original_on_black
 from mnist_cnn.ui.common import active_model, enlarge, sidebar
 
-THUMBNAIL = 84  # pixels: each 28x28 drawing is shown three times its size
+THUMBNAIL = 112  # pixels: each 28x28 drawing is shown four times its size
 
 
 def percent(value: float | None) -> str:
@@ -24,15 +24,17 @@ def thumbnail(entry: Entry, as_drawn: bool) -> np.ndarray:
             return original_on_black(entry)
         except (OSError, ValueError):
             pass
-    return enlarge(entry.image28 / 255, scale=3, grid=False)
+    return enlarge(entry.image28 / 255, scale=4, grid=False)
+
+
+def guess_text(entry: Entry) -> str:
+    return "?" if entry.guess is None else str(entry.guess)
 
 
 def caption(entry: Entry) -> str:
-    said = "?" if entry.guess is None else entry.guess
     mark = "✓" if entry.guess == entry.label else "✗"
-    return f"#{int(entry.id)} · model said {said} {mark}" + (
-        " · held out" if entry.held_out else ""
-    )
+    held_out = " · held out" if entry.held_out else ""
+    return f"#{int(entry.id)} · model: {guess_text(entry)} {mark}{held_out}"
 
 
 def show_scores(record, predictor, entries: list[Entry]) -> None:
@@ -68,6 +70,10 @@ def show_counts(entries: list[Entry]) -> None:
 
 def show_gallery(entries: list[Entry]) -> None:
     as_drawn = st.toggle("Show the drawings as drawn", key="as-drawn")
+    st.caption(
+        "Under each drawing: its number, what the model read when it was saved (✓ right, "
+        "✗ wrong), and “held out” if it is never trained on."
+    )
     for digit in range(10):
         drawings = [entry for entry in entries if entry.label == digit]
         if drawings:
@@ -79,7 +85,7 @@ def show_gallery(entries: list[Entry]) -> None:
 
 def delete_form(store: ClassDigits, entries: list[Entry]) -> None:
     names = {
-        entry.id: f"#{int(entry.id)}: a {entry.label}, model said {entry.guess} "
+        entry.id: f"#{int(entry.id)}: a {entry.label}, model said {guess_text(entry)} "
         f"({entry.created_at[:16].replace('T', ' ')})"
         for entry in entries
     }
