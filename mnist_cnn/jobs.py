@@ -184,6 +184,7 @@ class JobManager:
         process = _SPAWN.Process(target=_train_in_child, args=(*args, os.getpid()), daemon=True)
         with _without_main_script():
             process.start()
+        child_error = None  # what the child said went wrong, in case it could not record it
         while True:
             exited = not process.is_alive()  # once it has exited, all it sent is in the queue
             try:
@@ -192,14 +193,19 @@ class JobManager:
                 if exited:
                     break
                 continue
+            if kind == "error":
+                child_error = progress
+                continue
             with self._lock:
                 _add_progress(job, kind, progress)
         process.join()
         events.close()
         record = self.store.get(job.id)
-        if record.status in ("queued", "running"):  # the child died before it could say why
-            record.status, record.error = "failed", _ended_unexpectedly(process.exitcode)
-            self.store.update(record)
+        if record.status in ("queued", "running"):  # the child died, or could not write (disk full)
+            record.status = "failed"
+            record.error = child_error or _ended_unexpectedly(process.exitcode)
+            with contextlib.suppress(OSError, ValueError):  # the job says why all the same
+                self.store.update(record)
         status = record.status if record.status in FINAL else "failed"
         return status, record.error, record.test_accuracy
 
@@ -302,5 +308,7 @@ def _train_in_child(store, job_id, config, data_dir, extras, events, stop, paren
         events.cancel_join_thread()  # nobody may be reading the queue any more
     except BaseException as error:
         record.status, record.error = "failed", f"{type(error).__name__}: {error}"[:2000]
-        store.update(record)
+        events.put(("error", record.error))
+        with contextlib.suppress(OSError, ValueError):  # a full disk: the server records it
+            store.update(record)
         raise  # the traceback goes to the server's log

@@ -5,6 +5,7 @@ Used by the CLI's `train` and by the web app's training jobs, so both save model
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Sequence
@@ -15,7 +16,13 @@ from mnist_cnn.config import TrainConfig
 from mnist_cnn.data import MnistData
 from mnist_cnn.evaluation import evaluate
 from mnist_cnn.model import parameter_count
-from mnist_cnn.storage import ModelRecord, library_versions, save_model_atomic, write_metadata
+from mnist_cnn.storage import (
+    ModelFileError,
+    ModelRecord,
+    library_versions,
+    save_model_file,
+    write_metadata,
+)
 from mnist_cnn.training import TrainingCallback, TrainResult, train
 
 
@@ -31,14 +38,15 @@ def train_run(
     """Train, evaluate on the MNIST test set and save model.keras + metadata.json in the record's folder.
 
     The record's status goes running -> finished (or stopped, or failed with the error kept).
-    The model file is replaced atomically, so a crash never leaves half a model behind.
+    The model file is replaced atomically, so a crash never leaves half a model behind. A full
+    disk or a read-only folder raises ModelFileError and leaves the files there as they were.
     """
     record.status, record.error, record.pid = "running", None, os.getpid()
     record.config = config.to_dict()
     record.dataset_checksum = data.checksum
     record.versions = library_versions()
-    write_metadata(record)
     try:
+        write_metadata(record)
         result = train(config, data, callbacks, stop_event, extra_images, extra_labels)
         scores = evaluate(result.model, data.test_images, data.test_labels)
         record.history = result.history
@@ -46,12 +54,13 @@ def train_run(
         record.epochs_completed = result.epochs_completed
         record.test_accuracy, record.test_loss = scores.accuracy, scores.loss
         record.parameters = parameter_count(result.model)
-        save_model_atomic(result.model, record.model_path)
+        save_model_file(result.model, record)
         record.status = "stopped" if result.stopped else "finished"
         write_metadata(record)
         return result
     except BaseException as error:
         record.status = "failed"
         record.error = f"{type(error).__name__}: {error}"[:2000]
-        write_metadata(record)
+        with contextlib.suppress(ModelFileError):  # e.g. the disk is full: raise the first error
+            write_metadata(record)
         raise

@@ -12,6 +12,7 @@ The model shipped with the project lives in assets/ and is read-only. The models
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
@@ -19,6 +20,7 @@ import re
 import shutil
 import tempfile
 import uuid
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -32,7 +34,21 @@ MAX_NAME_LENGTH = 60
 
 
 class ModelFileError(ValueError):
-    """A model or metadata file is missing, corrupt, unsafe or not an MNIST model."""
+    """A model or metadata file is missing, corrupt, unsafe or not an MNIST model, or cannot be
+    written (a full disk, a read-only models folder)."""
+
+
+@contextlib.contextmanager
+def _writing(what: str, directory: Path):
+    """Turn an OSError while writing into a ModelFileError that says what, where and why."""
+    try:
+        yield
+    except OSError as error:
+        raise ModelFileError(
+            f"Could not write {what} in {directory}: {error.strerror or error}. Files already "
+            "there are unchanged. Check that the disk has space and the models folder "
+            "(MNIST_CNN_MODELS_DIR) is writable."
+        ) from error
 
 
 def default_models_dir() -> Path:
@@ -58,14 +74,22 @@ def library_versions() -> dict:
 def write_json_atomic(data: dict, path: Path) -> None:
     """Write JSON so that readers see the old file or the new one, never half of one."""
     path = Path(path)
-    with tempfile.NamedTemporaryFile(
-        "w", dir=path.parent, prefix=f".{path.name}.", delete=False
-    ) as tmp:
-        json.dump(data, tmp, indent=2)
-        tmp.flush()
-        os.fchmod(tmp.fileno(), 0o644)
-        os.fsync(tmp.fileno())
-    os.replace(tmp.name, path)
+    tmp_name = None
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w", dir=path.parent, prefix=f".{path.name}.", delete=False
+        ) as tmp:
+            tmp_name = tmp.name
+            json.dump(data, tmp, indent=2)
+            tmp.flush()
+            os.fchmod(tmp.fileno(), 0o644)
+            os.fsync(tmp.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:  # a full disk, a read-only folder: leave no temporary file behind
+        if tmp_name:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+        raise
 
 
 def save_model_atomic(model: keras.Model, path: Path) -> None:
@@ -157,8 +181,26 @@ def write_metadata(record: ModelRecord) -> None:
         raise ModelFileError("The shipped model is read-only.")
     if record.status not in STATUSES:
         raise ValueError(f"Unknown status. Received: status={record.status!r}")
-    Path(record.directory).mkdir(parents=True, exist_ok=True)
-    write_json_atomic(record.to_dict(), Path(record.directory) / "metadata.json")
+    with _writing("metadata.json", Path(record.directory)):
+        Path(record.directory).mkdir(parents=True, exist_ok=True)
+        write_json_atomic(record.to_dict(), Path(record.directory) / "metadata.json")
+
+
+def save_model_file(model: keras.Model, record: ModelRecord) -> None:
+    """Save a record's model.keras atomically; a ModelFileError says why when it cannot."""
+    with _writing("model.keras", Path(record.directory)):
+        save_model_atomic(model, record.model_path)
+
+
+def _damage(path: Path) -> str | None:
+    """Why a model.keras is certainly not a Keras model (cheap: reads the zip's directory only)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "config.json" in archive.namelist():
+                return None
+        return "model.keras is damaged (it is not a Keras model file); this model is skipped."
+    except (OSError, zipfile.BadZipFile) as error:
+        return f"model.keras is damaged ({error}); this model is skipped."
 
 
 def check_name(name: str) -> str:
@@ -208,7 +250,7 @@ class ModelStore:
             data = json.loads(metadata_path.read_text())
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
-            return ModelRecord.from_dict(data, directory)
+            record = ModelRecord.from_dict(data, directory)
         except (OSError, ValueError, TypeError) as error:
             return ModelRecord(
                 id=model_id,
@@ -217,6 +259,9 @@ class ModelStore:
                 error=f"metadata.json is unreadable ({error}); this model is skipped.",
                 directory=str(directory),
             )
+        if record.error is None and record.has_model:
+            record.error = _damage(record.model_path)
+        return record
 
     def list(self) -> list[ModelRecord]:
         """The shipped model first, then every run, newest first."""
@@ -241,11 +286,16 @@ class ModelStore:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         model_id = f"{stamp}-{uuid.uuid4().hex[:6]}"
         directory = self.root / model_id
-        directory.mkdir(parents=True)
         record = ModelRecord(id=model_id, name=check_name(name), status=status, config=config)
         record.directory = str(directory)
         record.versions = library_versions()
-        self.update(record)
+        with _writing("a new run", self.root):
+            directory.mkdir(parents=True)
+        try:
+            self.update(record)
+        except ModelFileError:
+            shutil.rmtree(directory, ignore_errors=True)  # no half-made run is left behind
+            raise
         return record
 
     def update(self, record: ModelRecord) -> None:
@@ -274,8 +324,10 @@ class ModelStore:
         """The model the app uses: the last one activated, else the shipped one."""
         try:
             model_id = json.loads((self.root / "active.json").read_text())["model"]
-            if model_id != SHIPPED_ID and not self.get(model_id).has_model:
-                return SHIPPED_ID
+            if model_id != SHIPPED_ID:
+                record = self.get(model_id)
+                if not record.has_model or record.error:  # gone, damaged or unreadable
+                    return SHIPPED_ID
             return model_id
         except (OSError, ValueError, KeyError, TypeError):
             return SHIPPED_ID
