@@ -34,6 +34,7 @@ TIMEOUT_MS = 60_000  # the app's first run imports TensorFlow: slow on a busy ma
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 VIEWPORT = {"width": 1280, "height": 900}
 PREDICTION = ".st-key-prediction"  # the Draw page's st.container(key="prediction")
+ONE_STROKE_DIGITS = (0, 1, 2, 3, 5, 6, 7, 8, 9)  # digit_strokes can draw these in one stroke
 
 
 # --- The Streamlit server -----------------------------------------------------------------
@@ -222,10 +223,11 @@ def canvas_locator(page, key: str = "canvas"):
 
 def _hover(page, canvas) -> None:
     # The toolbar sits invisible over the canvas's top-right corner until the pointer is over
-    # the canvas; then it slides up (0.2 s).
+    # the canvas; then it slides up (0.2 s). Right after drawing, the pointer is still there.
     canvas.scroll_into_view_if_needed()
-    canvas.hover()
-    page.wait_for_timeout(300)
+    if not canvas.evaluate("el => el.matches(':hover')"):
+        canvas.hover()
+        page.wait_for_timeout(300)
 
 
 def draw_strokes(page, strokes, key="canvas", *, touch=False, steps=1, wait=True) -> None:
@@ -300,3 +302,63 @@ def upload_file(page, path, key: str = "upload") -> None:
     """Give a file to the `st.file_uploader(key=key)` and wait for the app's rerun."""
     with wait_for_rerun(page):
         page.locator(f".st-key-{key} input[type=file]").set_input_files(str(path))
+
+
+# --- Measurements for the benchmark -------------------------------------------------------
+
+# Times a round trip in the page: from the tracker's last mouse-up to the first frame after
+# the prediction text changed to a digit ("7 · 98% sure").
+ROUND_TRIP_JS = """
+(selector) => {
+  const rt = window.__roundTrip = {shown: -1, before: null};
+  new MutationObserver(() => {
+    const text = (document.querySelector(selector) || {}).textContent || '';
+    if (rt.shown !== -1 || text === rt.before || !/^\\s*\\d/.test(text)) return;
+    rt.shown = 0;
+    requestAnimationFrame(() => { rt.shown = performance.now(); });  // the frame that shows it
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}
+"""
+
+
+def measure_round_trips(page, count: int = 20, seed: int = 0) -> list[float]:
+    """Milliseconds from mouse-up on the canvas to the new prediction on screen, `count` times.
+
+    `page` shows the Draw page. Each time: clear the canvas (the hint shows), draw a digit in
+    one stroke (strokes.digit_strokes; a different digit each time), time it in the page.
+    Includes the canvas's 200 ms debounce. A server's first prediction is slower.
+    """
+    import numpy as np
+
+    from mnist_cnn.strokes import digit_strokes
+
+    rng = np.random.default_rng(seed)
+    page.evaluate(ROUND_TRIP_JS, PREDICTION)
+    times = []
+    for i in range(count):
+        digit = ONE_STROKE_DIGITS[i % len(ONE_STROKE_DIGITS)]
+        strokes = digit_strokes(digit, rng)
+        while len(strokes) != 1:  # some styles take two strokes
+            strokes = digit_strokes(digit, rng)
+        clear_canvas(page)
+        hint = page.locator(PREDICTION).text_content()
+        page.evaluate("hint => Object.assign(window.__roundTrip, {shown: -1, before: hint})", hint)
+        draw_strokes(page, strokes, wait=False)
+        page.wait_for_function("() => window.__roundTrip.shown > 0", timeout=TIMEOUT_MS)
+        times.append(page.evaluate("() => window.__roundTrip.shown - window.__stTracker.lastUpAt"))
+        wait_for_app_idle(page)
+    return times
+
+
+def measure_startup(browser, script="app.py", env=None) -> float:
+    """Seconds from launching `streamlit run` to the Draw page's canvas and hint on screen."""
+    start = time.monotonic()
+    with start_app(script, env) as app:
+        page = new_page(browser)
+        try:
+            page.goto(app.url, timeout=TIMEOUT_MS)
+            canvas_locator(page).wait_for(state="visible", timeout=TIMEOUT_MS)
+            page.locator(PREDICTION).filter(has_text="Draw a digit").wait_for(timeout=TIMEOUT_MS)
+            return time.monotonic() - start
+        finally:
+            page.context.close()
