@@ -1,7 +1,8 @@
 """Drive the app in a real browser: start `streamlit run`, open Chromium, draw on the canvas.
 
-Used by the browser tests (tests/browser) and the benchmark. Playwright is imported only
-inside functions, so `import mnist_cnn.browser` works without it installed.
+Used by the browser tests (tests/browser) and the benchmark. The functions take Playwright's
+objects (playwright, browser, page) but this module never imports Playwright, so
+`import mnist_cnn.browser` works without it installed.
 
     from playwright.sync_api import sync_playwright
 
@@ -28,6 +29,10 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
+
+from mnist_cnn.strokes import digit_strokes
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_MS = 60_000  # the app's first run imports TensorFlow: slow on a busy machine
@@ -328,10 +333,6 @@ def measure_round_trips(page, count: int = 20, seed: int = 0) -> list[float]:
     one stroke (strokes.digit_strokes; a different digit each time), time it in the page.
     Includes the canvas's 200 ms debounce. A server's first prediction is slower.
     """
-    import numpy as np
-
-    from mnist_cnn.strokes import digit_strokes
-
     rng = np.random.default_rng(seed)
     page.evaluate(ROUND_TRIP_JS, PREDICTION)
     times = []
