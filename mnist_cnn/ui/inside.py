@@ -1,0 +1,406 @@
+"""Inside the CNN page: follow one digit from its pixels to the prediction, layer by layer; see
+where the network looks; move, turn, resize or re-ink the digit and watch the answer change."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from mnist_cnn.data import DataError, load_mnist
+from mnist_cnn.inside import (
+    Inspector,
+    LayerView,
+    first_layer_filters,
+    heat_overlay,
+    strongest_units,
+    tile,
+    transform,
+)
+from mnist_cnn.predict import Prediction
+from mnist_cnn.preprocess import preprocess
+from mnist_cnn.ui.common import active_model, enlarge, sidebar
+
+CANVAS_SIZE = 280  # pixels, as on the Draw page
+BRUSH_SIZE = 20  # the Draw page's default brush
+UNSURE_BELOW = 0.7  # below this confidence the page says the model is unsure
+CHART_FONT = {"labelFontSize": 16, "titleFontSize": 16}
+# Pictures are sent at their own size (small and fast) and enlarged by the browser with square
+# pixels. Charts are Vega-Lite specs: building them with Altair costs ~0.1 s a chart a run.
+SQUARE_PIXELS = (
+    "<style>[data-testid='stImageContainer'] img { image-rendering: pixelated; }</style>"
+)
+PROBABILITY_CHART = {
+    "height": 220,
+    "mark": "bar",
+    "encoding": {
+        "x": {"field": "digit", "type": "nominal", "sort": None, "axis": {"labelAngle": 0}},
+        "y": {
+            "field": "probability",
+            "type": "quantitative",
+            "scale": {"domain": [0, 1]},
+            "axis": {"format": "%"},
+            "title": None,
+        },
+        "color": {"condition": {"test": "datum.winner", "value": "#ff4b4b"}, "value": "#8c9bb0"},
+        "tooltip": [{"field": "digit"}, {"field": "probability", "format": ".1%"}],
+    },
+    "config": {"axis": CHART_FONT},
+}
+UNITS_CHART = {
+    "height": 320,
+    "title": {"text": "The 10 strongest units", "fontSize": 16},
+    "encoding": {
+        "x": {"field": "activation", "type": "quantitative"},
+        "y": {"field": "unit", "type": "nominal", "sort": None, "title": None},
+        "tooltip": [{"field": "unit"}, {"field": "activation", "format": ".2f"}],
+    },
+    "layer": [
+        {"mark": {"type": "bar", "color": "#ff4b4b"}},
+        {
+            "mark": {"type": "text", "align": "right", "dx": -4, "fontSize": 16, "color": "white"},
+            "encoding": {"text": {"field": "activation", "format": ".1f"}},
+        },
+    ],
+    "config": {"axis": {**CHART_FONT, "labelOverlap": False, "labelFlush": False}},
+}
+DRAW, TEST_IMAGE = "Draw", "MNIST test image"
+DRAW_HINT = "✏️ Draw a digit from 0 to 9 on the black square, or pick an MNIST test image."
+
+# The playground: key -> (label, smallest, largest, neutral value, step, help)
+SLIDERS = {
+    "shift-x": ("Move right", -8, 8, 0, 1, "Pixels to the right (negative: to the left)."),
+    "shift-y": ("Move down", -8, 8, 0, 1, "Pixels down (negative: up)."),
+    "rotation": ("Turn", -180, 180, 0, 5, "Degrees anticlockwise (negative: clockwise)."),
+    "scale": ("Size", 0.5, 1.5, 1.0, 0.05, "1 is the size drawn; 0.5 is half, 1.5 half again."),
+    "thickness": ("Ink", -1.0, 1.0, 0.0, 0.1, "Negative: thinner strokes; positive: thicker."),
+}
+SLIDER_ARGUMENTS = {  # the `transform` argument each slider sets
+    "shift-x": "shift_x",
+    "shift-y": "shift_y",
+    "rotation": "rotation",
+    "scale": "scale",
+    "thickness": "thickness",
+}
+NEUTRAL = {SLIDER_ARGUMENTS[key]: values[3] for key, values in SLIDERS.items()}
+KIND_NAMES = {
+    "InputLayer": "Input",
+    "Conv2D": "Convolution",
+    "MaxPooling2D": "Max pooling",
+    "Dropout": "Dropout",
+    "Flatten": "Flatten",
+    "Dense": "Dense",
+}
+EXPLANATIONS = {
+    "InputLayer": "The drawing as the network gets it: 28 × 28 numbers from 0 (black) to 1 (white).",
+    "Conv2D": (
+        "Each filter slides over the layer before and asks at every position “does my pattern "
+        "appear here?”. The answers form one feature map per filter: bright where the pattern "
+        "is found. Negative answers become 0 (ReLU)."
+    ),
+    "MaxPooling2D": (
+        "Keeps the strongest answer of each 2 × 2 block: the maps shrink to half the size, "
+        "and a pattern found a pixel further left or right still counts."
+    ),
+    "Dropout": (
+        "While training, dropout switches off random numbers so the network cannot lean on "
+        "any single one. When it reads a digit it lets everything through unchanged: this is "
+        "the same as the layer above."
+    ),
+    "Flatten": (
+        "Lays the maps out as one long list of numbers, so the dense layer can weigh every "
+        "one of them."
+    ),
+    "Dense": (
+        "Every unit adds up all the numbers of the layer before, each times its own learned "
+        "weight, plus a bias; negative sums become 0 (ReLU)."
+    ),
+    "Output": (
+        "Ten units, one per digit. Softmax turns their sums into probabilities that add up "
+        "to 100%: the prediction is the largest."
+    ),
+}
+
+
+@st.cache_resource(max_entries=4, show_spinner="Preparing the layer views…")
+def _inspector(model_path: str, modified: float, _model) -> Inspector:
+    # keyed like common._predictor (path and modification time); `_model` is not hashed
+    return Inspector(_model)
+
+
+# --- Input ----------------------------------------------------------------------------------
+
+
+def read_drawing() -> tuple[np.ndarray | None, str]:
+    result = st_canvas(
+        stroke_width=BRUSH_SIZE,
+        stroke_color="#ffffff",
+        background_color="#000000",
+        width=CANVAS_SIZE,
+        height=CANVAS_SIZE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key="inside-canvas",
+    )
+    st.caption("Use the canvas's own buttons to undo, redo or clear.")
+    if result is None or result.image_data is None:
+        return None, DRAW_HINT
+    try:
+        prepared = preprocess(result.image_data)
+    except ValueError as error:
+        st.error(f"Could not read the drawing: {error}")
+        return None, "No digit read. Clear the canvas and draw again."
+    if prepared.blank:
+        return None, DRAW_HINT
+    return prepared.image, ""
+
+
+def read_test_image() -> tuple[np.ndarray | None, str]:
+    index = st.number_input("Test image number", min_value=0, value=0, step=1, key="test-index")
+    try:
+        with st.spinner("Loading the MNIST test images…"):
+            data = load_mnist(os.environ.get("MNIST_DATA_DIR") or None)
+    except DataError as error:
+        st.error(f"**MNIST test images not found.** {error}")
+        return None, "No test image to show."
+    count = len(data.test_images)
+    if not 0 <= index < count:
+        st.error(
+            f"There are {count:,} test images, numbered 0 to {count - 1:,}. Received: {index:,}"
+        )
+        return None, f"Choose a test image number from 0 to {count - 1:,}."
+    st.image(
+        enlarge(data.test_images[index] / 255),
+        caption=f"Test image {index:,}. MNIST's label: {data.test_labels[index]}",
+        width=CANVAS_SIZE,
+    )
+    return (data.test_images[index] / 255).astype(np.float32), ""
+
+
+def playground() -> dict[str, float]:
+    """The sliders, two a row, and a reset button; returns `transform`'s arguments."""
+    values = {}
+    rows = [list(SLIDERS)[i : i + 2] for i in range(0, len(SLIDERS), 2)]
+    for row in rows:
+        for column, key in zip(st.columns(2), row, strict=False):
+            label, smallest, largest, neutral, step, help_text = SLIDERS[key]
+            values[SLIDER_ARGUMENTS[key]] = column.slider(
+                label, smallest, largest, neutral, step, key=key, help=help_text
+            )
+    st.button("Reset the sliders", on_click=reset_sliders, key="reset-sliders")
+    return values
+
+
+def reset_sliders() -> None:
+    for key, (_, _, _, neutral, _, _) in SLIDERS.items():
+        st.session_state[key] = neutral
+
+
+# --- Prediction and saliency ------------------------------------------------------------------
+
+
+def describe(prediction: Prediction) -> str:
+    return f"{prediction.digit} · {round(100 * prediction.confidence)}% sure"
+
+
+def show_prediction(prediction: Prediction | None, hint: str, before: Prediction | None) -> None:
+    """The digit, large: in the container tests read (`st-key-inside-prediction`). `before` is
+    the prediction without the sliders, shown when they changed the image."""
+    with st.container(key="inside-prediction", border=True):
+        if prediction is None:
+            st.markdown(hint)
+            return
+        st.markdown(f"# {describe(prediction)}")
+        if prediction.confidence < UNSURE_BELOW:
+            (first, p1), (second, p2) = prediction.top(2)
+            st.markdown(
+                f"The model is **unsure**: maybe {first} ({100 * p1:.0f}%) or {second} ({100 * p2:.0f}%)."
+            )
+        if before is not None:
+            st.markdown(f"Before the sliders: **{describe(before)}**")
+
+
+def show_probabilities(probabilities: np.ndarray) -> None:
+    winner = int(probabilities.argmax())
+    table = pd.DataFrame(
+        {
+            "digit": [str(digit) for digit in range(10)],
+            "probability": probabilities.astype(float),
+            "winner": [digit == winner for digit in range(10)],
+        }
+    )
+    st.vega_lite_chart(table, PROBABILITY_CHART, width="stretch")
+
+
+def show_picture(picture: np.ndarray, caption: str, width: int | str = "stretch") -> None:
+    """A grey [0, 1] picture (or RGB), enlarged by the browser with square pixels."""
+    pixels = (np.clip(picture, 0, 1) * 255).astype(np.uint8)
+    st.image(pixels, caption=caption, width=width, output_format="PNG")
+
+
+def show_network_view(image: np.ndarray, heat: np.ndarray, digit: int) -> None:
+    seen, looked = st.columns(2)
+    with seen:
+        show_picture(image, "What the network sees: 28 × 28 pixels")
+    with looked:
+        show_picture(
+            heat_overlay(image, heat),
+            f"Where it looks: the ink that counts most for “{digit}” glows yellow",
+        )
+
+
+# --- Layer by layer ---------------------------------------------------------------------------
+
+
+def shape_text(shape: tuple) -> str:
+    return " × ".join(str(size) for size in shape)
+
+
+def parameters_text(view: LayerView, previous: LayerView | None) -> str:
+    """The parameter count, and for a layer that learns, where it comes from."""
+    if view.parameters == 0 or previous is None:
+        return "0 parameters: nothing to learn"
+    inputs, outputs = previous.shape[-1], view.shape[-1]
+    if view.kind == "Conv2D":  # each filter: side × side × inputs weights and a bias
+        side = math.isqrt((view.parameters // outputs - 1) // inputs)
+        return (
+            f"{view.parameters:,} parameters = {outputs} filters × "
+            f"({side}×{side}×{inputs} weights + 1 bias)"
+        )
+    if view.kind == "Dense":
+        return f"{view.parameters:,} parameters = {outputs} units × ({inputs:,} weights + 1 bias)"
+    return f"{view.parameters:,} parameters"
+
+
+def scaled(values: np.ndarray) -> np.ndarray:
+    """Values divided by the largest, so the strongest is white (all 0 stays black)."""
+    strongest = values.max()
+    return values / strongest if strongest > 0 else values
+
+
+def map_columns(count: int) -> int:
+    return 4 if count <= 16 else 8
+
+
+def show_maps(view: LayerView, filters: np.ndarray | None) -> None:
+    count = view.shape[-1]
+    columns = map_columns(count)
+    if filters is not None:
+        # each filter scaled by its largest weight, 0 at mid-grey: light wants ink, dark none
+        largest = np.abs(filters).max(axis=(0, 1))
+        grey = filters / (2 * np.where(largest > 0, largest, 1)) + 0.5
+        show_picture(
+            tile(grey, columns),
+            f"The {count} learned {shape_text(filters.shape[:2])} filters: light = wants ink, "
+            "dark = wants none",
+        )
+        caption = (
+            f"…and the {count} feature maps they make, in the same places: bright = pattern found"
+        )
+    else:
+        caption = f"{count} feature maps of {shape_text(view.shape[:2])}: bright = pattern found"
+    show_picture(tile(scaled(view.activations), columns), caption)
+
+
+def show_vector(values: np.ndarray, columns: int, caption: str) -> None:
+    show_picture(tile(scaled(values).reshape(1, 1, -1), columns, gap=0), caption)
+
+
+def show_strongest_units(values: np.ndarray) -> None:
+    top = strongest_units(values, 10)
+    table = pd.DataFrame(
+        {"unit": [f"unit {unit}" for unit, _ in top], "activation": [value for _, value in top]}
+    )
+    st.vega_lite_chart(table, UNITS_CHART, width="stretch")
+
+
+def show_layer(number: int, view: LayerView, previous: LayerView | None, model) -> None:
+    """One card: the layer's name, kind, output shape and parameters; what it shows for the
+    image; what it does, in words."""
+    is_output = number > 1 and view.kind == "Dense" and view.shape == (10,)
+    kind = KIND_NAMES.get(view.kind, view.kind)
+    explanation = EXPLANATIONS.get("Output" if is_output else view.kind, "")
+    with st.container(border=True, key=f"layer-{view.name}"):
+        st.markdown(f"### {number}. {view.name} · {kind}")
+        st.markdown(f"Output **{shape_text(view.shape)}** · {parameters_text(view, previous)}")
+        if view.kind == "Dropout":
+            st.caption(explanation)
+            return
+        picture, words = st.columns([3, 2], gap="large")
+        words.markdown(explanation)
+        with picture:
+            activations = view.activations
+            if view.kind == "InputLayer":
+                show_picture(activations[:, :, 0], "28 × 28 pixels", width=280)
+            elif activations.ndim == 3:
+                is_first_convolution = view.kind == "Conv2D" and previous.kind == "InputLayer"
+                show_maps(view, first_layer_filters(model) if is_first_convolution else None)
+            elif is_output:
+                show_probabilities(activations)
+            elif view.kind == "Flatten":
+                channels = previous.shape[-1]
+                show_vector(
+                    activations,
+                    channels,
+                    f"The {activations.size:,} numbers, {channels} a row: each row is every map "
+                    "at one position",
+                )
+            else:
+                active = np.count_nonzero(activations > 0)
+                show_strongest_units(activations)
+                show_vector(
+                    activations,
+                    32,
+                    f"All {activations.size} units, 32 a row: {active} of them are active (above 0)",
+                )
+
+
+# --- The page ---------------------------------------------------------------------------------
+
+sidebar()
+st.html(SQUARE_PIXELS)
+record, predictor = active_model()
+inspector = _inspector(str(record.model_path), record.model_path.stat().st_mtime, predictor.model)
+
+st.title("Inside the CNN")
+st.caption(
+    "Draw a digit (or pick one from MNIST's test set) and follow it through the network, "
+    "from pixels to prediction."
+)
+source = st.segmented_control("Input", [DRAW, TEST_IMAGE], default=DRAW, key="inside-source")
+left, right = st.columns([1, 1], gap="large")
+with left:
+    original, hint = read_test_image() if source == TEST_IMAGE else read_drawing()
+
+if original is None:
+    with right:
+        show_prediction(None, hint, None)
+else:
+    with st.container(border=True, key="playground"):
+        st.subheader("Move it, turn it, resize it, re-ink it")
+        controls, pictures = st.columns([1, 1], gap="large")
+        with controls:
+            changes = playground()
+        image = transform(original, **changes)
+        views = inspector.layer_outputs(image)  # one forward pass: every layer, and the answer
+        probabilities = views[-1].activations
+        prediction = Prediction(int(probabilities.argmax()), probabilities)
+        before = predictor.predict(original) if changes != NEUTRAL else None
+        with pictures:
+            show_network_view(image, inspector.saliency(image, prediction.digit), prediction.digit)
+    with right:
+        show_prediction(prediction, "", before)
+        show_probabilities(prediction.probabilities)
+
+    st.header("Layer by layer")
+    total = sum(view.parameters for view in views)
+    st.caption(
+        f"From the pixels (1) to the prediction ({len(views)}). Shapes are height × width × "
+        f"feature maps. {total:,} learned parameters in all."
+    )
+    for number, view in enumerate(views, start=1):
+        show_layer(number, view, views[number - 2] if number > 1 else None, predictor.model)

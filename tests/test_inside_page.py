@@ -1,0 +1,139 @@
+"""The Inside the CNN page through Streamlit's AppTest, with the canvas replaced by a fake
+(as in test_draw_page.py): layer views, the playground sliders, MNIST test images."""
+
+import sys
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from streamlit.testing.v1 import AppTest
+
+from mnist_cnn.inside import transform
+from mnist_cnn.model import describe_model
+from mnist_cnn.predict import Predictor
+from mnist_cnn.preprocess import preprocess
+
+PAGE = str(Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "inside.py")
+SEVEN = [(80, 60), (210, 60), (120, 240)]
+
+
+def canvas_image(points=None, width=20):
+    """A 280x280 RGBA canvas image: white strokes on a black background (or nothing drawn)."""
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    if points:
+        ImageDraw.Draw(image).line(points, fill=(255, 255, 255, 255), width=width, joint="curve")
+    return np.asarray(image)
+
+
+@pytest.fixture
+def inside_page(monkeypatch, tmp_path):
+    monkeypatch.setenv("MNIST_CNN_MODELS_DIR", str(tmp_path / "models"))
+    drawn = {"image": None}
+
+    def fake_canvas(**kwargs):
+        assert kwargs["key"] == "inside-canvas" and kwargs["return_image_data"] is True
+        assert (kwargs["width"], kwargs["height"]) == (280, 280)
+        return SimpleNamespace(image_data=drawn["image"], json_data=None)
+
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", ModuleType("fake_canvas"))
+    sys.modules["streamlit_drawable_canvas"].st_canvas = fake_canvas
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.drawn = drawn
+    return app
+
+
+def prediction_texts(app):
+    return [element.value for element in app.container("inside-prediction").markdown]
+
+
+def headline(app):
+    return next((text for text in prediction_texts(app) if text.startswith("# ")), None)
+
+
+def all_markdown(app):
+    return [element.value for element in app.markdown]
+
+
+def test_blank_canvas_shows_a_hint_and_no_layers(inside_page):
+    inside_page.run()
+    assert not inside_page.exception and not inside_page.error
+    assert any("Draw a digit" in text for text in prediction_texts(inside_page))
+    assert headline(inside_page) is None
+    assert not any("Layer by layer" in header.value for header in inside_page.header)
+
+    inside_page.drawn["image"] = canvas_image()  # the canvas cleared: nothing drawn
+    inside_page.run()
+    assert any("Draw a digit" in text for text in prediction_texts(inside_page))
+
+
+def test_a_drawn_digit_shows_the_prediction_and_every_layer(inside_page, shipped_model):
+    inside_page.drawn["image"] = canvas_image(SEVEN)
+    inside_page.run()
+    assert not inside_page.exception
+    assert headline(inside_page).startswith("# 7 · ")
+    for layer in describe_model(shipped_model):
+        section = inside_page.container(f"layer-{layer.name}")
+        texts = [element.value for element in section.markdown]
+        shape = " × ".join(str(size) for size in layer.output_shape)  # e.g. "24 × 24 × 32"
+        facts = f"Output **{shape}** · {layer.parameters:,} parameters"
+        assert any(text.startswith(facts) for text in texts), (layer.name, texts)
+    conv1 = inside_page.container("layer-conv1")
+    assert len(conv1.image) == 2  # the filters and the maps
+
+
+def test_the_rotation_slider_changes_the_prediction(inside_page, shipped_model):
+    drawing = canvas_image(SEVEN)
+    inside_page.drawn["image"] = drawing
+    inside_page.run()
+    upright = headline(inside_page)
+
+    inside_page.slider(key="rotation").set_value(180).run()
+    assert not inside_page.exception
+    turned = Predictor(shipped_model).predict(transform(preprocess(drawing).image, rotation=180))
+    expected = f"# {turned.digit} · {round(100 * turned.confidence)}% sure"
+    assert headline(inside_page) == expected != upright
+    assert any(
+        text.startswith("Before the sliders: **7 · ") for text in prediction_texts(inside_page)
+    )
+
+    inside_page.button(key="reset-sliders").click().run()
+    assert inside_page.slider(key="rotation").value == 0
+    assert headline(inside_page) == upright
+    assert not any("Before the sliders" in text for text in prediction_texts(inside_page))
+
+
+def test_every_slider_runs_without_error(inside_page):
+    inside_page.drawn["image"] = canvas_image(SEVEN)
+    inside_page.run()
+    for key, value in (("shift-x", -8), ("shift-y", 8), ("scale", 0.5), ("thickness", -1.0)):
+        inside_page.slider(key=key).set_value(value).run()
+        assert not inside_page.exception and headline(inside_page), key
+
+
+def test_mnist_test_images_by_number(inside_page, mnist):
+    inside_page.run()
+    inside_page.segmented_control(key="inside-source").set_value("MNIST test image").run()
+    assert not inside_page.exception
+    label = mnist.test_labels[0]
+    assert headline(inside_page).startswith(f"# {label} · ")
+    assert f"MNIST's label: {label}" in inside_page.image[0].captions[0]
+
+    inside_page.number_input(key="test-index").set_value(10_000).run()
+    assert not inside_page.exception
+    assert "There are 10,000 test images, numbered 0 to 9,999" in inside_page.error[0].value
+    assert headline(inside_page) is None
+    assert any("Choose a test image" in text for text in prediction_texts(inside_page))
+
+    inside_page.number_input(key="test-index").set_value(1).run()
+    assert not inside_page.error
+    assert headline(inside_page).startswith(f"# {mnist.test_labels[1]} · ")
+
+
+def test_bad_canvas_data_gives_a_message_not_a_crash(inside_page):
+    inside_page.drawn["image"] = np.full((280, 280, 4), np.nan, dtype=np.float32)
+    inside_page.run()
+    assert not inside_page.exception
+    assert "Could not read the drawing" in inside_page.error[0].value
+    assert headline(inside_page) is None
