@@ -137,3 +137,15 @@ def test_bad_canvas_data_gives_a_message_not_a_crash(inside_page):
     assert not inside_page.exception
     assert "Could not read the drawing" in inside_page.error[0].value
     assert headline(inside_page) is None
+
+
+def test_presenter_mode_adds_its_style_and_stays_on(inside_page):
+    inside_page.drawn["image"] = canvas_image(SEVEN)
+    inside_page.run()
+    assert not any("font-size" in html.value for html in inside_page.get("html"))
+    inside_page.sidebar.toggle(key="presenter-mode").set_value(True).run()
+    assert not inside_page.exception
+    styles = [html.value for html in inside_page.get("html") if "font-size" in html.value]
+    assert styles and "zoom" in styles[0]
+    inside_page.run()  # still on at the next run
+    assert inside_page.sidebar.toggle(key="presenter-mode").value

@@ -91,6 +91,35 @@ def sidebar() -> None:
             args=(key,),
             help="Every page uses the model chosen here, in every browser.",
         )
+        presenter_mode()
+
+
+PRESENTER_SCALE = 1.4  # presenter mode makes text, pictures and the canvas this much larger
+PRESENTER_CSS = f"""
+<style>
+html {{ font-size: {16 * PRESENTER_SCALE}px; }}  /* Streamlit sizes text in rem; charts stretch */
+[data-testid="stImageContainer"], [data-testid="stBidiComponentIsolated"] {{
+  zoom: {PRESENTER_SCALE};  /* pictures and the canvas are sized in pixels */
+}}
+[data-testid="stImageCaption"] {{ zoom: {1 / PRESENTER_SCALE:.3f}; }}  /* captions are text */
+[data-testid="stMainBlockContainer"] {{ padding: 4rem 1.5rem 2rem; }}  /* room for all that */
+[data-testid="stToolbar"], [data-testid="stElementToolbar"], [data-testid="stStatusWidget"] {{
+  display: none;  /* the app menu, and the full-screen buttons on pictures and charts */
+}}
+</style>
+"""
+
+
+def presenter_mode() -> None:
+    """A toggle that makes every page readable on a projector, and hides what a class does not need."""
+    on = st.toggle(
+        "Presenter mode",
+        key="presenter-mode",
+        persist_state="session",
+        help="Larger text, pictures and canvas for a projector; hides the app menu.",
+    )
+    if on:
+        st.html(PRESENTER_CSS)
 
 
 def enlarge(image: np.ndarray, scale: int = 10, grid: bool = True) -> np.ndarray:
