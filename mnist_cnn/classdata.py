@@ -31,7 +31,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mnist_cnn.evaluation import evaluate
 from mnist_cnn.storage import default_models_dir, now_iso, write_json_atomic
 
 HELD_OUT_EVERY = 5  # drawings number 5, 10, 15, ... are never trained on
@@ -84,6 +83,8 @@ def accuracy(model, entries: list[Entry]) -> float | None:
     if not entries:
         return None
     images, labels = stack(entries)
+    from mnist_cnn.evaluation import evaluate  # imports TensorFlow: only when scoring
+
     return evaluate(getattr(model, "model", model), images, labels).accuracy
 
 

@@ -23,8 +23,10 @@ import uuid
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
+if TYPE_CHECKING:  # Keras (and TensorFlow) load only when a model is read or written
+    import keras
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 SHIPPED_ID = "shipped"
@@ -61,6 +63,7 @@ def now_iso() -> str:
 
 
 def library_versions() -> dict:
+    import keras
     import numpy
     import tensorflow
 
@@ -109,6 +112,8 @@ def save_model_atomic(model: keras.Model, path: Path) -> None:
 
 def load_model_file(path: Path) -> keras.Model:
     """Load a `.keras` file with Keras's safe mode (no Lambda layers or arbitrary code)."""
+    import keras
+
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"Model file not found: {path}")

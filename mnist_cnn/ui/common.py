@@ -7,10 +7,11 @@ on every page and in every browser.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import streamlit as st
 
-from mnist_cnn.predict import Predictor
 from mnist_cnn.storage import (
     SHIPPED_ID,
     ModelFileError,
@@ -19,6 +20,9 @@ from mnist_cnn.storage import (
     default_models_dir,
     load_model_file,
 )
+
+if TYPE_CHECKING:
+    from mnist_cnn.predict import Predictor
 
 
 @st.cache_resource
@@ -34,6 +38,8 @@ def get_store() -> ModelStore:
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")
 def _predictor(model_path: str, modified: float) -> Predictor:
     # `modified` is part of the cache key: a file replaced on disk is loaded again
+    from mnist_cnn.predict import Predictor  # imports TensorFlow: the first page shows before it
+
     return Predictor(load_model_file(model_path))
 
 

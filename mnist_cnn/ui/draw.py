@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import altair as alt
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnist_cnn.predict import Prediction
 from mnist_cnn.preprocess import Preprocessed, preprocess
 from mnist_cnn.ui.common import active_model, enlarge, sidebar
 from mnist_cnn.ui.feedback import feedback_buttons
+
+if TYPE_CHECKING:
+    from mnist_cnn.predict import Prediction
 
 CANVAS_SIZE = 280  # pixels; ten times MNIST's 28
 UNSURE_BELOW = 0.7  # below this confidence the page says the model is unsure
@@ -40,29 +42,26 @@ def show_prediction(prediction: Prediction | None, hint: str) -> None:
 
 
 def show_probabilities(prediction: Prediction) -> None:
-    table = pd.DataFrame(
-        {
-            "digit": [str(digit) for digit in range(10)],
-            "probability": prediction.probabilities.astype(float),
-            "winner": [digit == prediction.digit for digit in range(10)],
-        }
-    )
-    chart = (
-        alt.Chart(table, height=220)
-        .mark_bar()
-        .encode(
-            x=alt.X("digit:N", sort=None, title="digit", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-            color=alt.condition("datum.winner", alt.value("#ff4b4b"), alt.value("#8c9bb0")),
-            tooltip=["digit", alt.Tooltip("probability:Q", format=".1%")],
+    """Ten horizontal bars, the winner in red: plain HTML, which the browser draws at once."""
+    rows = []
+    for digit, probability in enumerate(prediction.probabilities):
+        colour = "#ff4b4b" if digit == prediction.digit else "#8c9bb0"
+        width = 100 * float(probability)
+        rows.append(
+            f'<div style="display:flex;align-items:center;gap:.5em;margin:2px 0">'
+            f'<b style="width:1.2em;text-align:right">{digit}</b>'
+            f'<div style="flex:1;background:#f0f2f6;border-radius:3px;height:1.1em">'
+            f'<div style="width:{width:.1f}%;background:{colour};height:100%;border-radius:3px"></div></div>'
+            f'<span style="width:3.5em;text-align:right">{width:.1f}%</span></div>'
         )
-    )
-    st.altair_chart(chart, use_container_width=True)
+    with st.container(key="probabilities"):
+        st.markdown("**Probability of each digit**")
+        st.html("".join(rows))
 
 
 def show_model_input(prepared: Preprocessed) -> None:
     st.image(enlarge(prepared.image), caption="What the network sees: 28×28 pixels", width=280)
-    with st.expander("How the drawing becomes 28×28 pixels", expanded=False):
+    if st.toggle("Show how the drawing becomes 28×28 pixels", key="show-steps"):
         columns = st.columns(len(prepared.steps))
         for column, (name, step) in zip(columns, prepared.steps.items(), strict=True):
             scale = max(1, 140 // max(step.shape))
@@ -112,24 +111,31 @@ def read_canvas() -> tuple[Preprocessed | None, np.ndarray | None]:
         return None, None
 
 
-sidebar()
-record, predictor = active_model()
-st.title("Draw a digit")
-source = st.segmented_control("Input", ["Draw", "Upload a photo"], default="Draw", key="source")
-left, right = st.columns([1, 1], gap="large")
-original = None  # the canvas image, which a student may save with its true digit
-with left:
-    if source == "Upload a photo":
-        prepared, hint = read_upload()
-    else:
-        (prepared, original), hint = read_canvas(), None
-with right:
-    if prepared is None or prepared.blank:
-        show_prediction(None, hint or "✏️ Draw a digit from 0 to 9 on the black square.")
-    else:
+@st.fragment
+def draw_and_read() -> None:
+    """Everything a stroke changes. A fragment: a stroke reruns only this, not the whole page."""
+    source = st.segmented_control("Input", ["Draw", "Upload a photo"], default="Draw", key="source")
+    left, right = st.columns([1, 1], gap="large")
+    original = None  # the canvas image, which a student may save with its true digit
+    with left:
+        if source == "Upload a photo":
+            prepared, hint = read_upload()
+        else:
+            (prepared, original), hint = read_canvas(), None
+    with right:
+        if prepared is None or prepared.blank:
+            show_prediction(None, hint or "✏️ Draw a digit from 0 to 9 on the black square.")
+            return
+        record, predictor = active_model()
         prediction = predictor.predict(prepared.image)
         show_prediction(prediction, "")
         if original is not None:
             feedback_buttons(original, prepared, prediction, record.id)
         show_probabilities(prediction)
         show_model_input(prepared)
+
+
+sidebar()
+st.title("Draw a digit")
+draw_and_read()
+active_model()  # load TensorFlow and the model after the page is on screen, ready for the first stroke

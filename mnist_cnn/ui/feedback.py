@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
 
 from mnist_cnn.classdata import ClassDigits
-from mnist_cnn.predict import Prediction
 from mnist_cnn.preprocess import Preprocessed
+
+if TYPE_CHECKING:
+    from mnist_cnn.predict import Prediction
 
 SAVED = "feedback-saved"  # session state: (fingerprint of the drawing saved last, its label)
 ERROR = "feedback-error"  # session state: why the last save failed
