@@ -71,13 +71,21 @@ UNITS_CHART = {
 DRAW, TEST_IMAGE = "Draw", "MNIST test image"
 DRAW_HINT = "✏️ Draw a digit from 0 to 9 on the black square, or pick an MNIST test image."
 
-# The playground: key -> (label, smallest, largest, neutral value, step, help)
+# The playground: key -> (label, smallest, largest, neutral value, step, shown as, help)
 SLIDERS = {
-    "shift-x": ("Move right", -8, 8, 0, 1, "Pixels to the right (negative: to the left)."),
-    "shift-y": ("Move down", -8, 8, 0, 1, "Pixels down (negative: up)."),
-    "rotation": ("Turn", -180, 180, 0, 5, "Degrees anticlockwise (negative: clockwise)."),
-    "scale": ("Size", 0.5, 1.5, 1.0, 0.05, "1 is the size drawn; 0.5 is half, 1.5 half again."),
-    "thickness": ("Ink", -1.0, 1.0, 0.0, 0.1, "Negative: thinner strokes; positive: thicker."),
+    "shift-x": ("Move right", -8, 8, 0, 1, "%d px", "Pixels to the right (negative: to the left)."),
+    "shift-y": ("Move down", -8, 8, 0, 1, "%d px", "Pixels down (negative: up)."),
+    "rotation": ("Turn", -180, 180, 0, 5, "%d°", "Degrees anticlockwise (negative: clockwise)."),
+    "scale": ("Size", 0.5, 1.5, 1.0, 0.05, "%.2f×", "1 is the size drawn; 0.5 is half as big."),
+    "thickness": (
+        "Ink",
+        -1.0,
+        1.0,
+        0.0,
+        0.1,
+        "%.1f",
+        "Negative: thinner strokes; positive: thicker.",
+    ),
 }
 SLIDER_ARGUMENTS = {  # the `transform` argument each slider sets
     "shift-x": "shift_x",
@@ -187,16 +195,16 @@ def playground() -> dict[str, float]:
     rows = [list(SLIDERS)[i : i + 2] for i in range(0, len(SLIDERS), 2)]
     for row in rows:
         for column, key in zip(st.columns(2), row, strict=False):
-            label, smallest, largest, neutral, step, help_text = SLIDERS[key]
+            label, smallest, largest, neutral, step, shown_as, help_text = SLIDERS[key]
             values[SLIDER_ARGUMENTS[key]] = column.slider(
-                label, smallest, largest, neutral, step, key=key, help=help_text
+                label, smallest, largest, neutral, step, format=shown_as, key=key, help=help_text
             )
     st.button("Reset the sliders", on_click=reset_sliders, key="reset-sliders")
     return values
 
 
 def reset_sliders() -> None:
-    for key, (_, _, _, neutral, _, _) in SLIDERS.items():
+    for key, (_, _, _, neutral, _, _, _) in SLIDERS.items():
         st.session_state[key] = neutral
 
 
