@@ -1,6 +1,8 @@
 """The Metrics page through Streamlit's AppTest, on the real MNIST test set and real models."""
 
+import io
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -121,8 +123,21 @@ def test_choosing_a_confusion_matrix_cell_shows_its_digits(mnist, models_dir):
     assert all(caption.startswith("true 7 → read 7") for caption in shown)
 
 
-def test_corrupt_model_file_shows_a_clear_error_and_the_rest_works(mnist, models_dir):
+def test_damaged_model_file_is_named_and_the_rest_works(mnist, models_dir):
     broken = add_run(models_dir, "Broken", 0.5, model_bytes=b"not a keras file")
+    ModelStore(models_dir).set_active(broken.id)
+    page = run_page()
+    assert any("“Broken” is left out" in w.value and "damaged" in w.value for w in page.warning)
+    assert "Broken" in set(table(page, "comparison")["name"])
+    assert has_container(page, "metrics-summary")  # the shipped model instead
+    assert not page.exception
+
+
+def test_corrupt_model_file_shows_a_clear_error_and_the_rest_works(mnist, models_dir):
+    contents = io.BytesIO()
+    with zipfile.ZipFile(contents, "w") as archive:  # looks like a .keras file, but is not one
+        archive.writestr("config.json", "{not json")
+    broken = add_run(models_dir, "Broken", 0.5, model_bytes=contents.getvalue())
     ModelStore(models_dir).set_active(broken.id)
     page = run_page()
     assert page.error and "could not be scored" in page.error[0].value

@@ -48,6 +48,9 @@ def format_duration(seconds: float | None) -> str:
 
 
 def choose_model(records: list[ModelRecord], active_id: str) -> ModelRecord:
+    for record in records:
+        if record.has_model and record.error:  # damaged files: say so, offer the others
+            st.warning(f"“{record.name}” is left out: {record.error}")
     usable = [record for record in records if record.has_model and not record.error]
     ids = [record.id for record in usable]
     labels = {record.id: model_label(record) for record in usable}
