@@ -1,6 +1,8 @@
 """Shared fixtures. Tests never touch the network: MNIST comes from MNIST_DATA_DIR or a local copy."""
 
 import os
+import sys
+from types import ModuleType, SimpleNamespace
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -29,3 +31,22 @@ def shipped_model():
 def tiny_config():
     """Trains in about a second: 1,000 images, one epoch."""
     return TrainConfig(train_size=1000, validation_size=500, epochs=1, batch_size=100)
+
+
+@pytest.fixture
+def fake_canvas(monkeypatch):
+    """Stands in for streamlit-drawable-canvas in AppTest, where no one can draw.
+
+    Returns a dict: set drawn["image"] to the RGBA array the canvas should hand the page (None:
+    nothing drawn yet). Only a real browser draws; see tests/browser.
+    """
+    drawn = {"image": None}
+
+    def st_canvas(**kwargs):
+        assert kwargs["return_image_data"] is True, "the page must ask the canvas for its image"
+        return SimpleNamespace(image_data=drawn["image"], json_data=None)
+
+    module = ModuleType("streamlit_drawable_canvas")
+    module.st_canvas = st_canvas
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
+    return drawn

@@ -27,7 +27,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -231,9 +231,7 @@ def draw_page_given(ctx, image_data):
     """Run the real Draw page with the canvas handing it `image_data`; return the AppTest."""
     from streamlit.testing.v1 import AppTest
 
-    fake = ModuleType("streamlit_drawable_canvas")
-    fake.st_canvas = lambda **kwargs: SimpleNamespace(image_data=image_data, json_data=None)
-    ctx.monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", fake)
+    ctx.drawn["image"] = image_data
     ctx.monkeypatch.setenv("MNIST_CNN_MODELS_DIR", str(ctx.tmp / "models"))
     page = AppTest.from_file(str(ROOT / "mnist_cnn" / "ui" / "draw.py"), default_timeout=60)
     return page.run()
@@ -494,8 +492,8 @@ ELSEWHERE = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: f"{case.area}: {case.what}")
-def test_catalogue(case, tmp_path, monkeypatch):
-    ctx = SimpleNamespace(tmp=tmp_path, monkeypatch=monkeypatch)
+def test_catalogue(case, tmp_path, monkeypatch, fake_canvas):
+    ctx = SimpleNamespace(tmp=tmp_path, monkeypatch=monkeypatch, drawn=fake_canvas)
     if case.error is not None:
         with pytest.raises(case.error, match=case.match):
             case.run(ctx)

@@ -1,8 +1,7 @@
 """The Class digits page, the Draw page's feedback buttons and the Train page's option, in AppTest."""
 
-import sys
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -118,16 +117,9 @@ def test_damaged_files_are_named_and_the_rest_still_shows(class_dir):
 
 
 @pytest.fixture
-def draw_page(monkeypatch, class_dir):
-    drawn = {"image": None}
-
-    def fake_canvas(**kwargs):
-        return SimpleNamespace(image_data=drawn["image"], json_data=None)
-
-    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", ModuleType("fake_canvas"))
-    sys.modules["streamlit_drawable_canvas"].st_canvas = fake_canvas
+def draw_page(class_dir, fake_canvas):
     app = page("draw.py")
-    app.drawn = drawn
+    app.drawn = fake_canvas
     return app
 
 

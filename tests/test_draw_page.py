@@ -4,9 +4,7 @@ Only a real browser can draw (see tests/browser); here the fake canvas hands the
 prepared RGBA image, exactly the kind of array streamlit-drawable-canvas returns.
 """
 
-import sys
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
 
 import numpy as np
 import pytest
@@ -29,19 +27,10 @@ ONE = [(140, 40), (140, 240)]
 
 
 @pytest.fixture
-def draw_page(monkeypatch, tmp_path):
+def draw_page(monkeypatch, tmp_path, fake_canvas):
     monkeypatch.setenv("MNIST_CNN_MODELS_DIR", str(tmp_path / "models"))
-    drawn = {"image": None}
-
-    def fake_canvas(**kwargs):
-        assert kwargs["return_image_data"] is True and kwargs["width"] == kwargs["height"]
-        return SimpleNamespace(image_data=drawn["image"], json_data=None)
-
-    # the page imports st_canvas from this module: a stand-in module avoids the real component
-    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", ModuleType("fake_canvas"))
-    sys.modules["streamlit_drawable_canvas"].st_canvas = fake_canvas
     app = AppTest.from_file(PAGE, default_timeout=60)
-    app.drawn = drawn
+    app.drawn = fake_canvas
     return app
 
 

@@ -1,9 +1,7 @@
 """The Inside the CNN page through Streamlit's AppTest, with the canvas replaced by a fake
 (as in test_draw_page.py): layer views, the playground sliders, MNIST test images."""
 
-import sys
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
 
 import numpy as np
 import pytest
@@ -28,19 +26,10 @@ def canvas_image(points=None, width=20):
 
 
 @pytest.fixture
-def inside_page(monkeypatch, tmp_path):
+def inside_page(monkeypatch, tmp_path, fake_canvas):
     monkeypatch.setenv("MNIST_CNN_MODELS_DIR", str(tmp_path / "models"))
-    drawn = {"image": None}
-
-    def fake_canvas(**kwargs):
-        assert kwargs["key"] == "inside-canvas" and kwargs["return_image_data"] is True
-        assert (kwargs["width"], kwargs["height"]) == (280, 280)
-        return SimpleNamespace(image_data=drawn["image"], json_data=None)
-
-    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", ModuleType("fake_canvas"))
-    sys.modules["streamlit_drawable_canvas"].st_canvas = fake_canvas
     app = AppTest.from_file(PAGE, default_timeout=60)
-    app.drawn = drawn
+    app.drawn = fake_canvas
     return app
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
+from mnist_cnn.preprocess import Preprocessed, preprocess
 from mnist_cnn.storage import (
     SHIPPED_ID,
     ModelFileError,
@@ -136,3 +137,37 @@ def enlarge(image: np.ndarray, scale: int = 10, grid: bool = True) -> np.ndarray
         pixels[::scale, :] = np.maximum(pixels[::scale, :], 60)
         pixels[:, ::scale] = np.maximum(pixels[:, ::scale], 60)
     return pixels
+
+
+CANVAS_SIZE = 280  # pixels: ten times MNIST's 28
+BRUSH_SIZE = 20  # default pen width, in pixels: gives MNIST-like strokes
+
+
+def digit_canvas(
+    key: str, brush: int = BRUSH_SIZE
+) -> tuple[Preprocessed | None, np.ndarray | None]:
+    """The square drawing canvas, white ink on black like MNIST.
+
+    Returns the drawing made ready for the network (None before anything is drawn, or when it
+    cannot be read, with a message) and the canvas image itself.
+    """
+    from streamlit_drawable_canvas import st_canvas  # looked up here, so tests can stand in for it
+
+    result = st_canvas(
+        stroke_width=brush,
+        stroke_color="#ffffff",
+        background_color="#000000",
+        width=CANVAS_SIZE,
+        height=CANVAS_SIZE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=key,
+    )
+    st.caption("Use the canvas's own buttons to undo, redo or clear.")
+    if result is None or result.image_data is None:
+        return None, None
+    try:
+        return preprocess(result.image_data), result.image_data
+    except ValueError as error:
+        st.error(f"Could not read the drawing: {error}")
+        return None, None

@@ -6,16 +6,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 from mnist_cnn.preprocess import Preprocessed, preprocess
-from mnist_cnn.ui.common import active_model, enlarge, sidebar
+from mnist_cnn.ui.common import BRUSH_SIZE, active_model, digit_canvas, enlarge, sidebar
 from mnist_cnn.ui.feedback import feedback_buttons
 
 if TYPE_CHECKING:
     from mnist_cnn.predict import Prediction
 
-CANVAS_SIZE = 280  # pixels; ten times MNIST's 28
 UNSURE_BELOW = 0.7  # below this confidence the page says the model is unsure
 MAX_UPLOAD_MB = 5
 STEP_CAPTIONS = {
@@ -90,25 +88,10 @@ def read_upload() -> tuple[Preprocessed | None, str | None]:
 
 def read_canvas() -> tuple[Preprocessed | None, np.ndarray | None]:
     """The drawing's 28x28 version, and the canvas image itself."""
-    brush = st.slider("Brush size", 8, 40, 20, key="brush", help="Thickness of the pen, in pixels.")
-    result = st_canvas(
-        stroke_width=brush,
-        stroke_color="#ffffff",
-        background_color="#000000",
-        width=CANVAS_SIZE,
-        height=CANVAS_SIZE,
-        drawing_mode="freedraw",
-        return_image_data=True,
-        key="canvas",
+    brush = st.slider(
+        "Brush size", 8, 40, BRUSH_SIZE, key="brush", help="Thickness of the pen, in pixels."
     )
-    st.caption("Use the canvas's own buttons to undo, redo or clear.")
-    if result is None or result.image_data is None:
-        return None, None
-    try:
-        return preprocess(result.image_data), result.image_data
-    except ValueError as error:
-        st.error(f"Could not read the drawing: {error}")
-        return None, None
+    return digit_canvas("canvas", brush)
 
 
 @st.fragment

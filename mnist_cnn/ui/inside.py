@@ -9,7 +9,6 @@ import os
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 from mnist_cnn.data import DataError, load_mnist
 from mnist_cnn.inside import (
@@ -22,11 +21,8 @@ from mnist_cnn.inside import (
     transform,
 )
 from mnist_cnn.predict import Prediction
-from mnist_cnn.preprocess import preprocess
-from mnist_cnn.ui.common import active_model, enlarge, sidebar
+from mnist_cnn.ui.common import CANVAS_SIZE, active_model, digit_canvas, enlarge, sidebar
 
-CANVAS_SIZE = 280  # pixels, as on the Draw page
-BRUSH_SIZE = 20  # the Draw page's default brush
 UNSURE_BELOW = 0.7  # below this confidence the page says the model is unsure
 CHART_FONT = {"labelFontSize": 16, "titleFontSize": 16}
 # Pictures are sent at their own size (small and fast) and enlarged by the browser with square
@@ -144,25 +140,8 @@ def _inspector(model_path: str, modified: float, _model) -> Inspector:
 
 
 def read_drawing() -> tuple[np.ndarray | None, str]:
-    result = st_canvas(
-        stroke_width=BRUSH_SIZE,
-        stroke_color="#ffffff",
-        background_color="#000000",
-        width=CANVAS_SIZE,
-        height=CANVAS_SIZE,
-        drawing_mode="freedraw",
-        return_image_data=True,
-        key="inside-canvas",
-    )
-    st.caption("Use the canvas's own buttons to undo, redo or clear.")
-    if result is None or result.image_data is None:
-        return None, DRAW_HINT
-    try:
-        prepared = preprocess(result.image_data)
-    except ValueError as error:
-        st.error(f"Could not read the drawing: {error}")
-        return None, "No digit read. Clear the canvas and draw again."
-    if prepared.blank:
+    prepared, _ = digit_canvas("inside-canvas")
+    if prepared is None or prepared.blank:
         return None, DRAW_HINT
     return prepared.image, ""
 
