@@ -9,6 +9,10 @@ sequence. For each digit it checks the page reads the digit drawn and times, in 
 mouse-up to the prediction on screen (mnist_cnn.browser's round-trip JavaScript). Prints the
 figures; exits 1 if any session failed (an exception, a timeout, an error shown by the app).
 
+Here every browser runs on the server's own machine, unlike a classroom where each student has
+a computer: on a small machine the times are pessimistic. The CPU line says who used the
+processors while the sessions drew (the server process, the training child, the browsers).
+
 Needs Playwright and a Chromium (see mnist_cnn.browser) and MNIST for the training run.
 """
 
@@ -131,6 +135,7 @@ async def draw_and_time(page, digit: int, rng: np.random.Generator) -> tuple[flo
 
 async def run_session(page, session: Session, start: asyncio.Event, think_s: float) -> None:
     rng = np.random.default_rng(1000 + session.index)
+    step = "starting"
     try:
         await page.evaluate(ROUND_TRIP_JS, PREDICTION)
         await start.wait()
@@ -138,7 +143,9 @@ async def run_session(page, session: Session, start: asyncio.Event, think_s: flo
         for number, digit in enumerate(session.digits):
             if number:
                 await page.wait_for_timeout(rng.uniform(0.5, 1.5) * 1000 * think_s)
+                step = f"clearing the canvas after digit {number}"
                 await clear_canvas(page)
+            step = f"digit {number + 1} (a {digit}): drawing it and waiting for the prediction"
             elapsed, read = await draw_and_time(page, digit, rng)
             session.times_ms.append(elapsed)
             session.read.append(read)
@@ -148,7 +155,7 @@ async def run_session(page, session: Session, start: asyncio.Event, think_s: flo
         if shown:
             session.error = f"the app showed: {shown[0][:300]}"
     except Exception as error:  # a timeout, a crashed page: this session failed
-        session.error = f"{type(error).__name__}: {str(error).splitlines()[0][:300]}"
+        session.error = f"{step}: {type(error).__name__}: {str(error).splitlines()[0][:300]}"
 
 
 # --- The training run ----------------------------------------------------------------------
