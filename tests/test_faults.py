@@ -373,11 +373,6 @@ def test_train_page_on_a_read_only_models_folder_shows_an_error(train_page, monk
     assert any("Read-only file system" in error.value for error in train_page.error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mnist_cnn/ui/train.py catches only ValueError around submit(); "
-    "fix: `except (ValueError, OSError) as error:` (then remove this mark)",
-)
 def test_train_page_shows_an_os_error_from_submit_as_a_message(train_page, monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), "/models")

@@ -223,7 +223,10 @@ def live_progress() -> None:
     with st.container(key="live"):
         if job is None:
             st.info("No training is running. Choose settings above and press **Start training**.")
-            last = next((done for done in jobs.jobs() if done.status in FINAL), None)
+            ended = (
+                done for done in jobs.jobs() if done.status in FINAL and done.status != "cancelled"
+            )
+            last = next(ended, None)
             if last is not None:
                 show_last_run(last)
         else:
@@ -341,8 +344,14 @@ if find_mnist_dir() is None:
         "No local MNIST files found: training will try Keras's download (needs internet). "
         "To use files you have, start the app with `MNIST_DATA_DIR=folder-with-the-four-gz-files`."
     )
+
+
+def name_after_preset() -> None:
+    st.session_state["run-name"] = f"{st.session_state['preset'] or 'seed'} preset"
+
+
 preset = st.segmented_control(
-    "Start from a preset", list(PRESETS), default="seed", key="preset",
+    "Start from a preset", list(PRESETS), default="seed", key="preset", on_change=name_after_preset,
     help="seed: the classroom notebook · quick: 99% in seconds · accurate: best, takes minutes",
 ) or "seed"  # fmt: skip
 values = hyperparameter_inputs(PRESETS[preset], preset)
@@ -361,11 +370,13 @@ name = st.text_input("Name for this run", f"{preset} preset", max_chars=60, key=
 if st.button("Start training", type="primary", disabled=config is None, key="start"):
     try:
         extras = ClassDigits().training_arrays(class_repeat) if class_repeat else (None, None)
-        job = get_jobs().submit(config, name, owner(), *extras)
-        if job.queue_position:
+        jobs = get_jobs()
+        busy = jobs.current() is not None or jobs.queued()
+        job = jobs.submit(config, name, owner(), *extras)
+        if busy:
             st.toast(f"Another run is training; yours is queued (place {job.queue_position}).")
-    except ValueError as error:
-        st.error(str(error))
+    except (ValueError, OSError) as error:  # bad settings, a full disk, a read-only models folder
+        st.error(f"Could not start training: {error}")
 live_progress()
 st.header("Runs and models")
 runs_list()

@@ -1,0 +1,320 @@
+"""The Train page through Streamlit's AppTest: the form, the architecture table, a real (tiny)
+training started from the page, the queue, and the actions of the runs list.
+
+Waiting for a run: the page's JobManager is a `st.cache_resource` created inside the page
+script, and importing mnist_cnn.ui.train would run the page, so the tests do not reach for
+the manager. They wait on what the page itself reads: the run's metadata on disk (a plain
+ModelStore over the same folder, read-only, no second JobManager whose recover() or worker
+could interfere), then rerun the page until its live part says no training is running.
+Runs-list actions that need no training use a run folder made with the store, holding a
+copy of the shipped model file.
+"""
+
+import shutil
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mnist_cnn.config import PRESETS, TrainConfig
+from mnist_cnn.storage import ASSETS_DIR, ModelStore
+
+PAGE = str(Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "train.py")
+TINY = {"train_size": 1000, "validation_size": 200, "epochs": 1, "batch_size": 100}
+ENDED_ON_DISK = ("finished", "stopped", "failed", "interrupted")
+TIMEOUT = 240  # seconds for a tiny run: a fresh process imports TensorFlow on two busy cores
+
+
+def new_app() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=60)
+
+
+@pytest.fixture
+def models_dir(monkeypatch, tmp_path):
+    path = tmp_path / "models"
+    monkeypatch.setenv("MNIST_CNN_MODELS_DIR", str(path))
+    monkeypatch.setenv("MNIST_CNN_CLASS_DIR", str(tmp_path / "class"))  # no class drawings
+    return path
+
+
+@pytest.fixture
+def train_page(models_dir):
+    return new_app().run()
+
+
+def set_numbers(app: AppTest, preset: str, **values) -> AppTest:
+    for name, value in values.items():
+        app.number_input(key=f"{name}-{preset}").set_value(value)
+    return app.run()
+
+
+def texts(elements) -> list[str]:
+    return [element.value for element in elements]
+
+
+def runs_table(app: AppTest):
+    return app.dataframe[-1].value  # the runs list is the page's last table
+
+
+def architecture(app: AppTest) -> dict:
+    """Layer name -> output shape, from the table of the network the settings build."""
+    table = app.dataframe[0].value
+    assert list(table.columns) == ["layer", "type", "output shape", "parameters"]
+    return dict(zip(table.layer, table["output shape"], strict=True))
+
+
+def form_values(app: AppTest, preset: str) -> dict:
+    values = {}
+    for name in TrainConfig.__dataclass_fields__:
+        key = f"{name}-{preset}"
+        for widgets in (app.number_input, app.checkbox, app.selectbox):
+            found = [widget for widget in widgets if widget.key == key]
+            if found:
+                values[name] = found[0].value
+    return values
+
+
+def sidebar_names(app: AppTest, name: str) -> bool:
+    return f"**Active model:** {name}" in texts(app.sidebar.markdown)
+
+
+def saved_run(store: ModelStore, name: str):
+    """A finished run as training leaves it, with the shipped network as its model file."""
+    record = store.new_run(name, TrainConfig(**TINY).to_dict(), status="finished")
+    shutil.copy(ASSETS_DIR / "model.keras", record.model_path)
+    record.test_accuracy, record.parameters = 0.5, 1234
+    store.update(record)
+    return record
+
+
+def rerun_until(app: AppTest, condition, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, texts(app.markdown)
+        time.sleep(0.25)
+        app.run()
+
+
+def wait_until_ended(app: AppTest, store: ModelStore, run_id: str):
+    """Wait for the run's metadata to say it ended, then for the page to say nothing trains."""
+    deadline = time.monotonic() + TIMEOUT
+    while (record := store.get(run_id)).status not in ENDED_ON_DISK:
+        assert time.monotonic() < deadline, f"run still {record.status} after {TIMEOUT} s"
+        time.sleep(0.25)
+    while not any("No training is running" in text for text in texts(app.run().info)):
+        assert time.monotonic() < deadline, texts(app.markdown)
+        time.sleep(0.25)
+    return record
+
+
+# --- the form ------------------------------------------------------------------------------
+
+
+def test_page_renders_with_the_seed_preset(train_page):
+    assert not train_page.exception and not train_page.error
+    assert train_page.segmented_control(key="preset").options == list(PRESETS)
+    assert form_values(train_page, "seed") == PRESETS["seed"].to_dict()
+    assert architecture(train_page)["conv1"] == "24 × 24 × 16"
+    assert train_page.text_input(key="run-name").value == "seed preset"
+    assert not train_page.button(key="start").disabled
+    assert any("No training is running" in text for text in texts(train_page.info))
+    assert list(runs_table(train_page).name) == [ModelStore().shipped().name]
+
+
+def test_impossible_settings_are_refused_before_anything_starts(train_page, models_dir):
+    set_numbers(train_page, "seed", kernel_size=11)  # with pool 2: maps of 18, 9, then -1
+    assert not train_page.exception
+    [error] = texts(train_page.error)
+    assert "kernel_size=11" in error and "pool_size=2" in error
+    assert train_page.button(key="start").disabled
+    assert len(train_page.dataframe) == 1  # no architecture table, only the runs list
+
+    set_numbers(train_page, "seed", kernel_size=5, train_size=55_500)  # + 5,000 > 60,000
+    [error] = texts(train_page.error)
+    assert "train_size + validation_size" in error
+    assert train_page.button(key="start").disabled
+
+    set_numbers(train_page, "seed", train_size=55_000)
+    assert not train_page.error and not train_page.button(key="start").disabled
+    assert [record.id for record in ModelStore(models_dir).list()] == ["shipped"]
+
+
+def test_an_empty_run_name_is_refused(train_page, models_dir):
+    set_numbers(train_page, "seed", **TINY)
+    train_page.text_input(key="run-name").set_value("   ")
+    train_page.button(key="start").click().run()
+    assert not train_page.exception
+    assert any("name cannot be empty" in text for text in texts(train_page.error))
+    assert [record.id for record in ModelStore(models_dir).list()] == ["shipped"]
+    assert any("No training is running" in text for text in texts(train_page.info))
+
+
+def test_the_architecture_table_follows_the_kernel_size(train_page):
+    before = architecture(train_page)
+    set_numbers(train_page, "seed", kernel_size=3)
+    after = architecture(train_page)
+    assert (before["conv1"], after["conv1"]) == ("24 × 24 × 16", "26 × 26 × 16")
+    assert (before["conv2"], after["conv2"]) == ("8 × 8 × 16", "11 × 11 × 16")
+    parameters = dict(
+        zip(
+            train_page.dataframe[0].value.layer,
+            train_page.dataframe[0].value.parameters,
+            strict=True,
+        )
+    )
+    assert parameters["conv1"] == 3 * 3 * 16 + 16
+
+
+def test_the_quick_preset_fills_its_values(train_page):
+    train_page.segmented_control(key="preset").set_value("quick").run()
+    assert not train_page.exception
+    assert form_values(train_page, "quick") == PRESETS["quick"].to_dict()
+    assert architecture(train_page)["conv1"] == "24 × 24 × 16"
+
+
+def test_choosing_a_preset_renames_the_run(train_page):
+    train_page.segmented_control(key="preset").set_value("quick").run()
+    assert train_page.text_input(key="run-name").value == "quick preset"
+
+
+# --- the runs list -------------------------------------------------------------------------
+
+
+def test_a_finished_run_can_be_used_renamed_and_deleted(models_dir):
+    store = ModelStore(models_dir)
+    record = saved_run(store, "handmade")
+    app = new_app().run()
+    assert app.selectbox(key="chosen-run").options[-1] == "handmade (finished)"  # shown labels
+    app.selectbox(key="chosen-run").set_value(record.id).run()
+    assert app.button(key="delete").disabled  # needs "I am sure" first
+
+    app.button(key="activate").click().run()
+    assert store.active_id() == record.id and sidebar_names(app, "handmade")
+    assert app.button(key="activate").disabled  # already the active one
+
+    app.text_input(key=f"rename-{record.id}").set_value("  ")
+    app.button(key="rename").click().run()
+    assert any("name cannot be empty" in text for text in texts(app.error))
+    assert store.get(record.id).name == "handmade"
+
+    app.text_input(key=f"rename-{record.id}").set_value("my first net")
+    app.button(key="rename").click().run()
+    assert not app.error and not app.exception
+    assert store.get(record.id).name == "my first net" and sidebar_names(app, "my first net")
+    assert app.selectbox(key="chosen-run").value == record.id
+    assert "my first net" in list(runs_table(app).name)
+
+    app.checkbox(key=f"sure-{record.id}").check().run()
+    assert not app.button(key="delete").disabled
+    app.button(key="delete").click().run()
+    assert not app.exception and not app.error
+    assert [kept.id for kept in store.list()] == ["shipped"]
+    assert not Path(record.directory).exists()
+    assert store.active_id() == "shipped" and sidebar_names(app, store.shipped().name)
+    assert app.selectbox(key="chosen-run").value == "shipped"
+
+
+def test_the_shipped_model_cannot_be_renamed_or_deleted(train_page):
+    assert train_page.selectbox(key="chosen-run").value == "shipped"
+    assert train_page.text_input(key="rename-shipped").disabled
+    assert train_page.button(key="rename").disabled
+    assert train_page.checkbox(key="sure-shipped").disabled
+    assert train_page.button(key="delete").disabled
+    assert train_page.button(key="activate").disabled  # it is the active model
+    assert "The shipped model cannot be renamed or deleted." in texts(train_page.caption)
+
+
+# --- a real training, started from the page ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, mnist):
+    """Start a tiny run from the page; while it starts, queue a second run from the same browser
+    and cancel it; wait for the first to end. Returns what the page showed along the way."""
+    with pytest.MonkeyPatch.context() as patch:
+        models = tmp_path_factory.mktemp("models")
+        patch.setenv("MNIST_CNN_MODELS_DIR", str(models))
+        patch.setenv("MNIST_DATA_DIR", str(mnist.source))
+        patch.setenv("MNIST_CNN_CLASS_DIR", str(tmp_path_factory.mktemp("class")))
+        store = ModelStore(models)
+        app = set_numbers(new_app().run(), "seed", **TINY)
+        seen = SimpleNamespace(app=app, store=store)
+
+        app.text_input(key="run-name").set_value("tiny run")
+        app.button(key="start").click().run()
+        seen.first_toasts = texts(app.toast)
+        seen.first_listed = [(record.name, record.status) for record in store.list()]
+        seen.first_choices = app.selectbox(key="chosen-run").options
+        # The worker thread may not have taken the run yet when the page draws (then it shows
+        # as queued for up to a second); the live part refreshes every second, like this.
+        rerun_until(app, lambda: "### Training “tiny run”" in texts(app.markdown))
+        seen.progress_bars = len(app.get("progress"))
+
+        # the first run needs seconds to import TensorFlow: this one has to wait its turn
+        app.text_input(key="run-name").set_value("second run")
+        app.button(key="start").click().run()
+        seen.queued_toasts = texts(app.toast)
+        seen.queued_live = texts(app.markdown)
+        seen.cancel_keys = [button.key for button in app.button if button.key.startswith("cancel-")]
+        seen.second = next(record for record in store.list() if record.name == "second run")
+        if seen.cancel_keys:
+            app.button(key=seen.cancel_keys[0]).click().run()
+        seen.after_cancel_live = texts(app.markdown)
+        seen.folders_after_cancel = sorted(path.name for path in models.iterdir() if path.is_dir())
+
+        first = next(record for record in store.list() if record.name == "tiny run")
+        seen.first = wait_until_ended(app, store, first.id)
+        seen.ended_live = texts(app.markdown)
+        yield seen
+
+
+@pytest.mark.slow
+def test_a_started_run_is_listed_trains_and_ends_in_the_runs_list(trained):
+    assert ("tiny run", "queued") in trained.first_listed  # listed the moment it is submitted
+    assert "tiny run (queued)" in trained.first_choices
+    assert trained.progress_bars == 1
+
+    assert trained.first.status == "finished", trained.first.error
+    assert 0.1 < trained.first.test_accuracy <= 1 and trained.first.has_model
+    assert trained.first.epochs_completed == 1 and trained.first.config["train_size"] == 1000
+    app = trained.app
+    assert not app.exception
+    row = runs_table(app).set_index("name").loc["tiny run"]
+    assert row["status"] == "✅ finished" and row["test accuracy"] == trained.first.test_accuracy
+    assert "Stop training" not in [button.label for button in app.button]
+
+
+@pytest.mark.slow
+def test_a_second_run_waits_in_the_queue_and_its_owner_can_cancel_it(trained):
+    assert "Another run is training; yours is queued (place 1)." in trained.queued_toasts
+    assert "🕒 Queued, place 1: **second run** (yours)" in trained.queued_live
+    assert trained.cancel_keys == [f"cancel-{trained.second.id}"]
+    assert not any("Queued" in text for text in trained.after_cancel_live)
+    assert trained.second.id not in trained.folders_after_cancel  # its empty folder is gone
+    assert "second run" not in list(runs_table(trained.app).name)
+
+
+@pytest.mark.slow
+def test_a_finished_run_can_be_made_the_active_model(trained):
+    app, run_id = trained.app, trained.first.id
+    app.selectbox(key="chosen-run").set_value(run_id).run()
+    assert not app.button(key="activate").disabled
+    app.button(key="activate").click().run()
+    assert not app.exception
+    assert trained.store.active_id() == run_id
+    assert sidebar_names(app, "tiny run")
+    assert runs_table(app).set_index("name").loc["tiny run", ""] == "⭐"
+
+
+@pytest.mark.slow
+def test_a_run_that_starts_at_once_is_not_announced_as_queued(trained):
+    assert not any("queued" in toast for toast in trained.first_toasts), trained.first_toasts
+
+
+@pytest.mark.slow
+def test_last_run_shows_the_run_that_trained(trained):
+    assert any(
+        text.startswith("**Last run: “tiny run”**: finished") for text in trained.ended_live
+    ), trained.ended_live
