@@ -70,6 +70,10 @@ def test_reads_a_digit_drawn_with_a_finger(app_url, new_context):
 def test_photo_upload_reads_a_digit_and_explains_bad_files(app_url, page, tmp_path):
     photo = tmp_path / "five.png"  # dark ink on white paper
     render_strokes(digit_strokes(5, np.random.default_rng(3)), ink_on_dark=False).save(photo)
+    another_photo = tmp_path / "three.png"
+    render_strokes(digit_strokes(3, np.random.default_rng(4)), ink_on_dark=False).save(
+        another_photo
+    )
     not_an_image = tmp_path / "notes.png"
     not_an_image.write_text("these are notes, not a picture")
     text_file = tmp_path / "notes.txt"
@@ -89,15 +93,15 @@ def test_photo_upload_reads_a_digit_and_explains_bad_files(app_url, page, tmp_pa
     assert predicted_digit(page) is None
     assert_no_exception(page)
 
-    upload_file(page, photo)  # the page still works
-    assert predicted_digit(page) == 5
+    upload_file(page, another_photo)  # the page still works
+    expect(page.locator(".st-key-prediction")).to_contain_text("3 · ")
     expect(error).to_have_count(0)
 
     # A real .txt never reaches the app: Streamlit's uploader marks it on a second file chip,
-    # "Error: text/plain files are not allowed.", sends nothing and keeps the photo's result.
+    # "Error: text/plain files are not allowed.", sends nothing and keeps the last result.
     page.locator(".st-key-upload input[type=file]").set_input_files(text_file)
     expect(page.locator(".st-key-upload [role=alert]")).to_contain_text("not allowed")
-    assert predicted_digit(page) == 5
+    assert predicted_digit(page) == 3
     assert_no_exception(page)
 
 
