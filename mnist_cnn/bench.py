@@ -177,8 +177,9 @@ def browser_figures(strokes: int, models_dir: str) -> dict:
             trainer.wait_for_selector("[data-testid='stProgress']", timeout=60_000)
             time.sleep(2)  # let the training child get going
             busy = browser.measure_round_trips(page, count=strokes, seed=1)
-            with browser.wait_for_rerun(trainer):
-                trainer.locator(".st-key-stop button").click()
+            stop = trainer.locator(".st-key-stop button")
+            if stop.count():  # still training: stop it (a short run may be over already)
+                stop.click()
         chromium.close()
     for name, values in (("idle", idle), ("training", busy)):
         figures[f"round_trip_{name}_p50_ms"] = percentile(values, 50)
@@ -220,12 +221,14 @@ def run(tiny: bool, skip_browser: bool, data_dir: str | None) -> dict:
         "notebook_accuracy": notebook_accuracy,
         "package_accuracy": package_accuracy,
     }
+    print(f"    {json.dumps(results['training'])}", file=sys.stderr)  # kept if a later part fails
     print("2/4 presets: time to 99.0% test accuracy…", file=sys.stderr)
     presets = {
         name: config.replace(train_size=2000, epochs=1) if tiny else config
         for name, config in PRESETS.items()
     }
     results["presets"] = [preset_row(name, config, data) for name, config in presets.items()]
+    print(f"    {json.dumps(results['presets'])}", file=sys.stderr)
     print("3/4 single-image prediction latency…", file=sys.stderr)
     model = load_model_file(ASSETS_DIR / "model.keras")
     results["prediction"] = prediction_latency(
