@@ -177,9 +177,9 @@ def browser_figures(strokes: int, models_dir: str) -> dict:
             trainer.wait_for_selector("[data-testid='stProgress']", timeout=60_000)
             time.sleep(2)  # let the training child get going
             busy = browser.measure_round_trips(page, count=strokes, seed=1)
-            stop = trainer.locator(".st-key-stop button")
+            stop = trainer.get_by_role("button", name="Stop training")
             if stop.count():  # still training: stop it (a short run may be over already)
-                stop.click()
+                stop.first.click()
         chromium.close()
     for name, values in (("idle", idle), ("training", busy)):
         figures[f"round_trip_{name}_p50_ms"] = percentile(values, 50)
