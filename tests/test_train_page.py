@@ -216,12 +216,6 @@ def test_a_finished_run_can_be_used_renamed_and_deleted(models_dir):
     assert app.selectbox(key="chosen-run").value == "shipped"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug (mnist_cnn/ui/common.py, _switch_model): a request that still carries "
-    "the sidebar's 'model-switcher-shipped' state fires its on_change after the key changed, "
-    "and sets the shipped model active again",
-)
 def test_a_late_request_from_before_the_activation_does_not_undo_it(models_dir):
     store = ModelStore(models_dir)
     record = saved_run(store, "mine")

@@ -72,7 +72,10 @@ def model_label(record: ModelRecord) -> str:
 
 
 def _switch_model(key: str) -> None:
-    get_store().set_active(st.session_state[key])
+    store = get_store()
+    if key != f"model-switcher-{store.active_id()}":
+        return  # a switcher drawn before the active model changed: its choice is stale
+    store.set_active(st.session_state[key])
 
 
 def spare_the_garbage_collector() -> None:

@@ -190,7 +190,9 @@ def progress_charts(job) -> None:
                     "metric": "accuracy",
                 }
             )
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=["step", "value", "series", "metric"])
+    if table.empty:  # the first batches of a long run are not all kept
+        return
     for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
         with column:
             st.markdown(f"**{metric.capitalize()}**")
@@ -257,11 +259,11 @@ def live_progress() -> None:
                 jobs.cancel(queued.id)
                 st.rerun()
     # when a run ends, redraw the whole page so the runs list shows it
-    running_id = job.id if job else None
-    if st.session_state.get("running_id", running_id) != running_id:
-        st.session_state["running_id"] = running_id
+    running = (job.id, job.status) if job else None  # a new run, or one now really training
+    if st.session_state.get("running", running) != running:
+        st.session_state["running"] = running
         st.rerun(scope="app")
-    st.session_state["running_id"] = running_id
+    st.session_state["running"] = running
 
 
 def runs_list() -> None:
