@@ -484,7 +484,7 @@ ELSEWHERE = [
      "test_faults.py::test_train_page_on_a_read_only_models_folder_shows_an_error"),
     ("upload", "an upload over 5 MB; an upload without the XSRF token",
      "the page says 'File must be 5.0MB or smaller'; the server answers 413 / 403",
-     "test_server_config.py::test_a_server_started_with_it_refuses_big_and_cross_site_uploads_and_static_files"),
+     "browser/test_server_config_browser.py::test_a_server_started_with_it_refuses_big_and_cross_site_uploads_and_static_files"),
     ("load", "30 students drawing at once while a model trains",
      "each gets its own digit back, no errors, p95 under 2 s (python -m mnist_cnn.load)",
      "browser/test_load_browser.py::test_load_generator_runs"),
