@@ -52,11 +52,15 @@ def percentile(values: list[float], share: float) -> float:
 
 
 class EpochTimer(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.seconds, self.start = [], 0.0
+
     def on_epoch_begin(self, epoch, logs=None):
         self.start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.seconds = [*getattr(self, "seconds", []), time.perf_counter() - self.start]
+        self.seconds.append(time.perf_counter() - self.start)
 
 
 class PackageEpochTimer(TrainingCallback):
