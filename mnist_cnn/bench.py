@@ -27,14 +27,13 @@ import numpy as np
 from mnist_cnn.config import PRESETS, TrainConfig
 from mnist_cnn.data import load_mnist
 from mnist_cnn.evaluation import evaluate
-from mnist_cnn.model import build_model
+from mnist_cnn.model import build_model, to_model_input
 from mnist_cnn.predict import Predictor
 from mnist_cnn.storage import ASSETS_DIR, load_model_file
 from mnist_cnn.training import (
     TrainingCallback,
     cpu_has_fast_bfloat16,
     split_training_data,
-    to_model_input,
     train,
 )
 

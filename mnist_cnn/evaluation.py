@@ -7,8 +7,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from mnist_cnn.model import NUM_CLASSES
-from mnist_cnn.training import to_model_input
+from mnist_cnn.model import NUM_CLASSES, to_model_input
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import keras
+import numpy as np
 
 from mnist_cnn.config import IMAGE_SIZE, TrainConfig
 
 NUM_CLASSES = 10
+
+
+def to_model_input(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 28, 28) images -> float32 (N, 28, 28, 1) in [0, 1], as the network takes them."""
+    return (np.asarray(images, dtype=np.float32) / 255.0)[..., np.newaxis]
 
 
 def build_model(config: TrainConfig) -> keras.Model:
