@@ -52,7 +52,7 @@ def active_model() -> tuple[ModelRecord, Predictor]:
     record = store.get(store.active_id())
     try:
         predictor = _predictor(str(record.model_path), record.model_path.stat().st_mtime)
-        spare_the_garbage_collector()
+        keep_tensorflow_warm()
         return record, predictor
     except (OSError, ModelFileError) as error:
         if record.id == SHIPPED_ID:
@@ -78,18 +78,29 @@ def _switch_model(key: str) -> None:
     store.set_active(st.session_state[key])
 
 
-def spare_the_garbage_collector() -> None:
-    """Streamlit runs a full garbage collection after every script run. With TensorFlow loaded
-    that walks some 360,000 long-lived objects, about 200 ms a time: the largest cost of a
-    stroke. Once TensorFlow is in, freezing what exists takes it out of every later collection."""
-    if "tensorflow" in sys.modules and not getattr(spare_the_garbage_collector, "done", False):
+def keep_tensorflow_warm() -> None:
+    """Undo two costs Streamlit puts on every script run once TensorFlow is loaded.
+
+    After each run Streamlit calls `keras.backend.clear_session()`, meant for scripts that build
+    a new model every run. It empties TensorFlow's cache of compiled kernels, so the next call
+    of every model pays ~25 ms to rebuild them, and it runs a full garbage collection over
+    TensorFlow's ~360,000 long-lived objects (~200 ms). This app keeps its models for the life
+    of the server (`st.cache_resource`), so in the server clear_session does nothing; and
+    `gc.freeze()` takes the objects that exist by now out of Python's own collections.
+    """
+    if "keras" in sys.modules and not getattr(keep_tensorflow_warm, "done", False):
+        sys.modules["keras"].backend.clear_session = _keep_session
         gc.freeze()
-        spare_the_garbage_collector.done = True
+        keep_tensorflow_warm.done = True
+
+
+def _keep_session(*args, **kwargs) -> None:
+    """keras.backend.clear_session in the web server: see keep_tensorflow_warm."""
 
 
 def sidebar() -> None:
     """The active model, its test accuracy, and a switcher listing every usable model."""
-    spare_the_garbage_collector()
+    keep_tensorflow_warm()
     store = get_store()
     active_id = store.active_id()
     usable = [record for record in store.list() if record.has_model and not record.error]
