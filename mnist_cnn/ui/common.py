@@ -199,3 +199,35 @@ def digit_canvas(
     except ValueError as error:
         st.error(f"Could not read the drawing: {error}")
         return None, None
+
+
+def show_bars(title: str, labels: list[str], fractions: list[float], texts: list[str], key: str):
+    """Horizontal bars in plain HTML, the longest in red: the browser draws them at once (a Vega
+    chart cost ~400 ms of browser time per drawing). `fractions` in [0, 1] set the lengths."""
+    best = int(np.argmax(fractions)) if len(fractions) else -1
+    rows = []
+    for number, (label, fraction, text) in enumerate(zip(labels, fractions, texts, strict=True)):
+        colour = "#ff4b4b" if number == best else "#8c9bb0"
+        width = 100 * min(max(float(fraction), 0.0), 1.0)
+        rows.append(
+            f'<div style="display:flex;align-items:center;gap:.5em;margin:2px 0">'
+            f'<b style="min-width:1.2em;text-align:right">{label}</b>'
+            f'<div style="flex:1;background:#f0f2f6;border-radius:3px;height:1.1em">'
+            f'<div style="width:{width:.1f}%;background:{colour};height:100%;border-radius:3px"></div></div>'
+            f'<span style="width:3.5em;text-align:right">{text}</span></div>'
+        )
+    with st.container(key=key):
+        st.markdown(f"**{title}**")
+        st.html("".join(rows))
+
+
+def show_probabilities(probabilities: np.ndarray, key: str = "probabilities") -> None:
+    """The ten digits' probabilities as bars, the winner in red."""
+    percents = [100 * float(p) for p in probabilities]
+    show_bars(
+        "Probability of each digit",
+        [str(digit) for digit in range(len(percents))],
+        [p / 100 for p in percents],
+        [f"{p:.1f}%" for p in percents],
+        key,
+    )

@@ -8,7 +8,14 @@ import numpy as np
 import streamlit as st
 
 from mnist_cnn.preprocess import Preprocessed, preprocess
-from mnist_cnn.ui.common import BRUSH_SIZE, active_model, digit_canvas, enlarge, sidebar
+from mnist_cnn.ui.common import (
+    BRUSH_SIZE,
+    active_model,
+    digit_canvas,
+    enlarge,
+    show_probabilities,
+    sidebar,
+)
 from mnist_cnn.ui.feedback import feedback_buttons
 
 if TYPE_CHECKING:
@@ -37,24 +44,6 @@ def show_prediction(prediction: Prediction | None, hint: str) -> None:
             st.markdown(
                 f"The model is **unsure**: maybe {first} ({100 * p1:.0f}%) or {second} ({100 * p2:.0f}%)."
             )
-
-
-def show_probabilities(prediction: Prediction) -> None:
-    """Ten horizontal bars, the winner in red: plain HTML, which the browser draws at once."""
-    rows = []
-    for digit, probability in enumerate(prediction.probabilities):
-        colour = "#ff4b4b" if digit == prediction.digit else "#8c9bb0"
-        width = 100 * float(probability)
-        rows.append(
-            f'<div style="display:flex;align-items:center;gap:.5em;margin:2px 0">'
-            f'<b style="width:1.2em;text-align:right">{digit}</b>'
-            f'<div style="flex:1;background:#f0f2f6;border-radius:3px;height:1.1em">'
-            f'<div style="width:{width:.1f}%;background:{colour};height:100%;border-radius:3px"></div></div>'
-            f'<span style="width:3.5em;text-align:right">{width:.1f}%</span></div>'
-        )
-    with st.container(key="probabilities"):
-        st.markdown("**Probability of each digit**")
-        st.html("".join(rows))
 
 
 def show_model_input(prepared: Preprocessed) -> None:
@@ -114,7 +103,7 @@ def draw_and_read() -> None:
         show_prediction(prediction, "")
         if original is not None:
             feedback_buttons(original, prepared, prediction, record.id)
-        show_probabilities(prediction)
+        show_probabilities(prediction.probabilities)
         show_model_input(prepared)
 
 

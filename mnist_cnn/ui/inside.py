@@ -7,7 +7,6 @@ import math
 import os
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from mnist_cnn.data import DataError, load_mnist
@@ -21,49 +20,22 @@ from mnist_cnn.inside import (
     transform,
 )
 from mnist_cnn.predict import Prediction
-from mnist_cnn.ui.common import CANVAS_SIZE, active_model, digit_canvas, enlarge, sidebar
+from mnist_cnn.ui.common import (
+    CANVAS_SIZE,
+    active_model,
+    digit_canvas,
+    enlarge,
+    show_bars,
+    show_probabilities,
+    sidebar,
+)
 
 UNSURE_BELOW = 0.7  # below this confidence the page says the model is unsure
-CHART_FONT = {"labelFontSize": 16, "titleFontSize": 16}
 # Pictures are sent at their own size (small and fast) and enlarged by the browser with square
-# pixels. Charts are Vega-Lite specs: building them with Altair costs ~0.1 s a chart a run.
+# pixels. Bars are plain HTML (common.show_bars): a Vega chart costs the browser far more.
 SQUARE_PIXELS = (
     "<style>[data-testid='stImageContainer'] img { image-rendering: pixelated; }</style>"
 )
-PROBABILITY_CHART = {
-    "height": 220,
-    "mark": "bar",
-    "encoding": {
-        "x": {"field": "digit", "type": "nominal", "sort": None, "axis": {"labelAngle": 0}},
-        "y": {
-            "field": "probability",
-            "type": "quantitative",
-            "scale": {"domain": [0, 1]},
-            "axis": {"format": "%"},
-            "title": None,
-        },
-        "color": {"condition": {"test": "datum.winner", "value": "#ff4b4b"}, "value": "#8c9bb0"},
-        "tooltip": [{"field": "digit"}, {"field": "probability", "format": ".1%"}],
-    },
-    "config": {"axis": CHART_FONT},
-}
-UNITS_CHART = {
-    "height": 320,
-    "title": {"text": "The 10 strongest units", "fontSize": 16},
-    "encoding": {
-        "x": {"field": "activation", "type": "quantitative"},
-        "y": {"field": "unit", "type": "nominal", "sort": None, "title": None},
-        "tooltip": [{"field": "unit"}, {"field": "activation", "format": ".2f"}],
-    },
-    "layer": [
-        {"mark": {"type": "bar", "color": "#ff4b4b"}},
-        {
-            "mark": {"type": "text", "align": "right", "dx": -4, "fontSize": 16, "color": "white"},
-            "encoding": {"text": {"field": "activation", "format": ".1f"}},
-        },
-    ],
-    "config": {"axis": {**CHART_FONT, "labelOverlap": False, "labelFlush": False}},
-}
 DRAW, TEST_IMAGE = "Draw", "MNIST test image"
 DRAW_HINT = "✏️ Draw a digit from 0 to 9 on the black square, or pick an MNIST test image."
 
@@ -211,18 +183,6 @@ def show_prediction(prediction: Prediction | None, hint: str, before: Prediction
             st.markdown(f"Before the sliders: **{describe(before)}**")
 
 
-def show_probabilities(probabilities: np.ndarray) -> None:
-    winner = int(probabilities.argmax())
-    table = pd.DataFrame(
-        {
-            "digit": [str(digit) for digit in range(10)],
-            "probability": probabilities.astype(float),
-            "winner": [digit == winner for digit in range(10)],
-        }
-    )
-    st.vega_lite_chart(table, PROBABILITY_CHART, width="stretch")
-
-
 def show_picture(picture: np.ndarray, caption: str, width: int | str = "stretch") -> None:
     """A grey [0, 1] picture (or RGB), enlarged by the browser with square pixels."""
     pixels = (np.clip(picture, 0, 1) * 255).astype(np.uint8)
@@ -299,10 +259,14 @@ def show_vector(values: np.ndarray, columns: int, caption: str) -> None:
 
 def show_strongest_units(values: np.ndarray) -> None:
     top = strongest_units(values, 10)
-    table = pd.DataFrame(
-        {"unit": [f"unit {unit}" for unit, _ in top], "activation": [value for _, value in top]}
+    largest = max(top[0][1], 1e-9) if top else 1.0
+    show_bars(
+        "The 10 strongest units",
+        [f"unit {unit}" for unit, _ in top],
+        [value / largest for _, value in top],
+        [f"{value:.1f}" for _, value in top],
+        "strongest-units",
     )
-    st.vega_lite_chart(table, UNITS_CHART, width="stretch")
 
 
 def show_layer(number: int, view: LayerView, previous: LayerView | None, model) -> None:
@@ -327,7 +291,7 @@ def show_layer(number: int, view: LayerView, previous: LayerView | None, model) 
                 is_first_convolution = view.kind == "Conv2D" and previous.kind == "InputLayer"
                 show_maps(view, first_layer_filters(model) if is_first_convolution else None)
             elif is_output:
-                show_probabilities(activations)
+                show_probabilities(activations, key="output-probabilities")
             elif view.kind == "Flatten":
                 channels = previous.shape[-1]
                 show_vector(
