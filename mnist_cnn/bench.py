@@ -173,6 +173,10 @@ def browser_figures(strokes: int, models_dir: str) -> dict:
             page = browser.new_page(chromium)
             browser.open_app(page, server.url)
             idle = browser.measure_round_trips(page, count=strokes)
+            inside = browser.new_page(chromium)
+            browser.open_app(inside, server.url + "/inside")
+            inside_idle = browser.measure_inside_round_trips(inside, count=strokes)
+            inside.context.close()
             trainer = browser.new_page(chromium)
             browser.open_app(trainer, server.url + "/train")
             with browser.wait_for_rerun(trainer):
@@ -184,7 +188,7 @@ def browser_figures(strokes: int, models_dir: str) -> dict:
             if stop.count():  # still training: stop it (a short run may be over already)
                 stop.first.click()
         chromium.close()
-    for name, values in (("idle", idle), ("training", busy)):
+    for name, values in (("idle", idle), ("training", busy), ("inside", inside_idle)):
         figures[f"round_trip_{name}_p50_ms"] = percentile(values, 50)
         figures[f"round_trip_{name}_p95_ms"] = percentile(values, 95)
         figures[f"round_trip_{name}_strokes"] = len(values)
@@ -281,6 +285,8 @@ def as_table(results: dict) -> str:
             f"{browser['round_trip_idle_p50_ms']:.0f} / {browser['round_trip_idle_p95_ms']:.0f} ms |",
             f"| mouse-up to prediction while training: p50 / p95 ({browser['round_trip_training_strokes']} strokes) | "
             f"{browser['round_trip_training_p50_ms']:.0f} / {browser['round_trip_training_p95_ms']:.0f} ms |",
+            f"| Inside the CNN, mouse-up to layer views and saliency map shown, idle: p50 / p95 ({browser['round_trip_inside_strokes']} strokes) | "
+            f"{browser['round_trip_inside_p50_ms']:.0f} / {browser['round_trip_inside_p95_ms']:.0f} ms |",
         ]
     return "\n".join(lines)
 

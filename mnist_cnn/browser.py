@@ -326,6 +326,15 @@ ROUND_TRIP_JS = """
 """
 
 
+def one_stroke(digit: int, rng: np.random.Generator):
+    """`digit` drawn in one stroke (strokes.digit_strokes): the app reads the canvas after each
+    stroke, so a two-stroke style would be read half drawn."""
+    strokes = digit_strokes(digit, rng)
+    while len(strokes) != 1:
+        strokes = digit_strokes(digit, rng)
+    return strokes
+
+
 def measure_round_trips(page, count: int = 20, seed: int = 0) -> list[float]:
     """Milliseconds from mouse-up on the canvas to the new prediction on screen, `count` times.
 
@@ -337,16 +346,49 @@ def measure_round_trips(page, count: int = 20, seed: int = 0) -> list[float]:
     page.evaluate(ROUND_TRIP_JS, PREDICTION)
     times = []
     for i in range(count):
-        digit = ONE_STROKE_DIGITS[i % len(ONE_STROKE_DIGITS)]
-        strokes = digit_strokes(digit, rng)
-        while len(strokes) != 1:  # some styles take two strokes
-            strokes = digit_strokes(digit, rng)
+        strokes = one_stroke(ONE_STROKE_DIGITS[i % len(ONE_STROKE_DIGITS)], rng)
         clear_canvas(page)
         hint = page.locator(PREDICTION).text_content()
         page.evaluate("hint => Object.assign(window.__roundTrip, {shown: -1, before: hint})", hint)
         draw_strokes(page, strokes, wait=False)
         page.wait_for_function("() => window.__roundTrip.shown > 0", timeout=TIMEOUT_MS)
         times.append(page.evaluate("() => window.__roundTrip.shown - window.__stTracker.lastUpAt"))
+        wait_for_app_idle(page)
+    return times
+
+
+# True once the run a stroke asked for has finished and every picture on the page has loaded;
+# then it gives the time of that animation frame.
+SETTLED_JS = """
+() => {
+  const t = window.__stTracker;
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!(t.lastUpAt < t.lastRerunAt && t.lastRerunAt < t.lastFinishedAt)) return false;
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (![...document.images].every((image) => image.complete)) return false;
+  return performance.now();
+}
+"""
+
+
+def measure_inside_round_trips(page, count: int = 20, seed: int = 0) -> list[float]:
+    """Milliseconds from mouse-up to the Inside the CNN page showing that drawing's layer views
+    and saliency map (its run finished, every picture loaded), `count` times.
+
+    `page` shows the Inside page. Each time: clear its canvas, draw a digit in one stroke.
+    Includes the canvas's 200 ms debounce.
+    """
+    rng = np.random.default_rng(seed)
+    times = []
+    for i in range(count):
+        strokes = one_stroke(ONE_STROKE_DIGITS[i % len(ONE_STROKE_DIGITS)], rng)
+        clear_canvas(page, "inside-canvas")
+        draw_strokes(page, strokes, "inside-canvas", wait=False)
+        shown = page.wait_for_function(SETTLED_JS, timeout=TIMEOUT_MS, polling="raf")
+        times.append(shown.json_value() - page.evaluate("() => window.__stTracker.lastUpAt"))
+        layers = page.locator(".st-key-layer-digit")  # the last layer card: the output
+        if not layers.count():
+            raise RuntimeError("the Inside page showed no layer views after a stroke")
         wait_for_app_idle(page)
     return times
 
