@@ -1,17 +1,23 @@
-"""A classroom on one server: many browsers drawing digits at once while a model trains.
+"""A classroom on one server: many sessions drawing digits at once while a model trains.
 
-    python -m mnist_cnn.load --sessions 30 --strokes 5
+    python -m mnist_cnn.load --sessions 30 --browsers 3 --strokes 5
 
 Starts the app (a temporary models folder), starts one training run from the Train page, opens
-one Chromium page per session (each its own browser context, as separate students are), and
-has every session draw `--strokes` digits at the same time, each session its own random
-sequence. For each digit it checks the page reads the digit drawn and times, in the page,
-mouse-up to the prediction on screen (mnist_cnn.browser's round-trip JavaScript). Prints the
-figures; exits 1 if any session failed (an exception, a timeout, an error shown by the app).
+the sessions (each its own Streamlit session, as separate students are), and has every session
+draw `--strokes` digits at the same time, each session its own random sequence. For each digit
+it checks the page reads the digit drawn and times it. Prints the figures; exits 1 if any
+session failed (an exception, a timeout, an error shown by the app).
 
-Here every browser runs on the server's own machine, unlike a classroom where each student has
-a computer: on a small machine the times are pessimistic. The CPU line says who used the
-processors while the sessions drew (the server process, the training child, the browsers).
+Two kinds of session:
+- `--browsers` of them are Chromium pages drawing with the mouse; they time, in the page,
+  mouse-up to the prediction on screen (mnist_cnn.browser's round-trip JavaScript), which
+  includes the canvas's fixed 200 ms send delay.
+- the others speak Streamlit's own websocket protocol: they send what a browser's canvas sends
+  after a stroke (its drawing as a PNG) and time "sent" to "prediction received".
+A Chromium page costs about as much CPU as the server's work for it, and in a classroom it runs
+on the student's own computer; here all of them share the server's cores. The websocket
+sessions put the same work on the server without that distortion. `--browsers 30` runs all
+thirty in Chromium. The CPU line says who used the processors while the sessions drew.
 
 Needs Playwright and a Chromium (see mnist_cnn.browser) and MNIST for the training run.
 """
@@ -20,12 +26,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
+import io
 import json
 import os
+import re
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,9 +51,10 @@ from mnist_cnn.browser import (
     VIEWPORT,
     canvas_locator,
     launch_options,
+    one_stroke,
     start_app,
 )
-from mnist_cnn.strokes import digit_strokes
+from mnist_cnn.strokes import render_strokes
 
 TRAIN_EPOCHS = 50  # the training run outlasts the drawing
 OPENING_AT_ONCE = 6  # pages loading the app at the same time, while sessions open
@@ -53,6 +64,7 @@ OPENING_AT_ONCE = 6  # pages loading the app at the same time, while sessions op
 class Session:
     index: int
     digits: list[int]
+    browser: bool  # a Chromium page that draws with the mouse, else a websocket session
     times_ms: list[float] = field(default_factory=list)
     read: list[int | None] = field(default_factory=list)
     error: str | None = None
@@ -116,9 +128,7 @@ async def draw(page, strokes) -> None:
 
 async def draw_and_time(page, digit: int, rng: np.random.Generator) -> tuple[float, int | None]:
     """Draw `digit` in one stroke on a clear canvas; (mouse-up to prediction in ms, digit read)."""
-    strokes = digit_strokes(digit, rng)
-    while len(strokes) != 1:  # some styles take two strokes: the app would read the first alone
-        strokes = digit_strokes(digit, rng)
+    strokes = one_stroke(digit, rng)
     hint = await page.locator(PREDICTION).text_content(timeout=TIMEOUT_MS)
     await page.evaluate(
         "hint => Object.assign(window.__roundTrip, {shown: -1, before: hint})", hint
@@ -155,6 +165,137 @@ async def run_session(page, session: Session, start: asyncio.Event, think_s: flo
         if shown:
             session.error = f"the app showed: {shown[0][:300]}"
     except Exception as error:  # a timeout, a crashed page: this session failed
+        session.error = f"{step}: {type(error).__name__}: {str(error).splitlines()[0][:300]}"
+
+
+# --- One session through Streamlit's own websocket protocol --------------------------------
+#
+# What a browser's websocket sends after a stroke: the canvas's new state (its drawing as a PNG
+# data URL) in a rerun request for the Draw page's fragment. These sessions send exactly that,
+# with no browser drawing or rendering, so thirty of them leave the cores to the server as
+# thirty students' own computers would. They time "drawing sent" to "prediction received";
+# a browser adds the canvas's fixed 200 ms send delay and its drawing.
+
+PREDICTION_TEXT = re.compile(r"^# (\d) · \d+% sure")
+
+
+def canvas_state(strokes, brush: int = 20, size: int = 280) -> str:
+    """The canvas widget's value after drawing `strokes`, as the canvas component sends it."""
+    image = render_strokes(strokes, size, brush, background="opaque").convert("RGBA")
+    png = io.BytesIO()
+    image.save(png, format="PNG")
+    objects = [
+        {
+            "type": "Path",
+            "stroke": "#ffffff",
+            "strokeWidth": brush,
+            "path": [["M" if i == 0 else "L", x * size, y * size] for i, (x, y) in enumerate(s)],
+        }
+        for s in strokes
+    ]
+    data_url = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
+    raw = {"version": "7.4.0", "objects": objects, "background": "#000000"}
+    return json.dumps({"drawing": {"raw": raw, "data": data_url}})
+
+
+class SocketPage:
+    """The Draw page of one session, over one websocket."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.socket = None
+        self.canvas_id = self.page_hash = self.fragment_id = None
+
+    async def open(self) -> None:
+        import websockets
+
+        address = self.url.replace("http", "ws", 1) + "/_stcore/stream"
+        self.socket = await websockets.connect(
+            address, subprotocols=["streamlit"], origin=self.url, max_size=None
+        )
+        await self.rerun(None)  # the first run, as a browser opening the page asks for
+        if self.canvas_id is None:
+            raise RuntimeError("the Draw page sent no canvas")
+
+    async def close(self) -> None:
+        if self.socket is not None:
+            await self.socket.close()
+
+    async def rerun(self, canvas: str | None) -> tuple[float | None, int | None]:
+        """Send a rerun (with the canvas's state, if given) and read the answer to the end.
+
+        Returns (ms from sending to the prediction arriving, the digit read), None if none.
+        """
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        message = BackMsg()
+        rerun = message.rerun_script
+        rerun.SetInParent()  # a rerun request even when nothing else is set
+        rerun.context_info.url = self.url + "/"
+        if canvas is not None:
+            widget = rerun.widget_states.widgets.add()
+            widget.id, widget.json_value = self.canvas_id, canvas
+            rerun.page_script_hash, rerun.fragment_id = self.page_hash, self.fragment_id
+        sent = time.perf_counter()
+        await self.socket.send(message.SerializeToString())
+        elapsed = digit = None
+        while True:
+            reply = ForwardMsg()
+            reply.ParseFromString(
+                await asyncio.wait_for(self.socket.recv(), timeout=TIMEOUT_MS / 1000)
+            )
+            kind = reply.WhichOneof("type")
+            if kind == "script_finished":
+                if reply.script_finished in (
+                    ForwardMsg.FINISHED_SUCCESSFULLY,
+                    ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+                ):
+                    return elapsed, digit
+                raise RuntimeError(f"the run ended with status {reply.script_finished}")
+            if kind != "delta" or reply.delta.WhichOneof("type") != "new_element":
+                continue
+            element = reply.delta.new_element
+            if element.WhichOneof("type") == "exception":
+                raise RuntimeError(f"the app showed: {element.exception.message[:300]}")
+            if element.WhichOneof(
+                "type"
+            ) == "bidi_component" and element.bidi_component.id.endswith("-canvas"):
+                self.canvas_id = element.bidi_component.id
+                self.page_hash = reply.metadata.active_script_hash
+                self.fragment_id = reply.delta.fragment_id
+            if element.WhichOneof("type") == "markdown":
+                found = PREDICTION_TEXT.match(element.markdown.body)
+                if found and elapsed is None:
+                    elapsed, digit = 1000 * (time.perf_counter() - sent), int(found.group(1))
+            if element.WhichOneof("type") == "imgs":  # the browser fetches the 28x28 picture
+                for image in element.imgs.imgs:
+                    await asyncio.to_thread(fetch, self.url + image.url)
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=TIMEOUT_MS / 1000) as response:
+        return response.read()
+
+
+async def run_socket_session(page: SocketPage, session: Session, start, think_s) -> None:
+    rng = np.random.default_rng(1000 + session.index)
+    step = "starting"
+    try:
+        await start.wait()
+        await asyncio.sleep(rng.uniform(0, think_s))
+        for number, digit in enumerate(session.digits):
+            if number:
+                await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
+                step = f"clearing the canvas after digit {number}"
+                await page.rerun(canvas_state([]))
+            step = f"digit {number + 1} (a {digit}): sending it and waiting for the prediction"
+            elapsed, read = await page.rerun(canvas_state(one_stroke(digit, rng)))
+            if elapsed is None:
+                raise RuntimeError("the run finished without a prediction")
+            session.times_ms.append(elapsed)
+            session.read.append(read)
+    except Exception as error:  # a timeout, a closed socket, an error shown: this session failed
         session.error = f"{step}: {type(error).__name__}: {str(error).splitlines()[0][:300]}"
 
 
@@ -218,7 +359,7 @@ def usage(pids: list[int]) -> tuple[float, float]:
 
 
 def sample(server_pid: int) -> dict[str, tuple[float, float]]:
-    """Memory and CPU of the server process, its training child(ren), and our side (browser)."""
+    """Memory and CPU of the server process, its training child(ren), and our side (browsers, this script)."""
     server_tree = descendants(server_pid)
     ours = [
         pid for pid in descendants(os.getpid()) if pid not in server_tree and pid != os.getpid()
@@ -226,7 +367,8 @@ def sample(server_pid: int) -> dict[str, tuple[float, float]]:
     return {
         "server": usage(server_tree[:1]),
         "training": usage(server_tree[1:]),
-        "browser": usage(ours),
+        "browsers": usage(ours),
+        "this script": usage([os.getpid()]),
     }
 
 
@@ -246,7 +388,9 @@ async def run_load(url: str, sessions: list[Session], think_s: float, train: boo
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(**launch_options(playwright))
+        browser = None
+        if train or any(session.browser for session in sessions):
+            browser = await playwright.chromium.launch(**launch_options(playwright))
         peaks: dict[str, float] = {}
         stop = asyncio.Event()
         watcher = asyncio.create_task(watch(server_pid, peaks, stop))
@@ -256,7 +400,11 @@ async def run_load(url: str, sessions: list[Session], think_s: float, train: boo
         async def opened(session):
             async with opening:
                 try:
-                    return await open_page(browser, url)
+                    if session.browser:
+                        return await open_page(browser, url)
+                    page = SocketPage(url)
+                    await page.open()
+                    return page
                 except Exception as error:
                     session.error = f"could not open the app: {type(error).__name__}: {error}"[:300]
                     return None
@@ -266,7 +414,7 @@ async def run_load(url: str, sessions: list[Session], think_s: float, train: boo
         opened_s = time.monotonic() - began
         start = asyncio.Event()
         work = [
-            run_session(page, session, start, think_s)
+            (run_session if session.browser else run_socket_session)(page, session, start, think_s)
             for page, session in zip(pages, sessions, strict=True)
             if page is not None
         ]
@@ -277,17 +425,31 @@ async def run_load(url: str, sessions: list[Session], think_s: float, train: boo
         cpu = {part: cpu_s - cpu_before[part][1] for part, (_, cpu_s) in sample(server_pid).items()}
         stop.set()
         await watcher
+        for page in pages:
+            if isinstance(page, SocketPage):
+                await page.close()
         if train_page is not None:
             await train_page.close()
-        await browser.close()
+        if browser is not None:
+            await browser.close()
     return opened_s, drawing_s, peaks, cpu
+
+
+def summary(times: list[float]) -> str:
+    p50, p95 = np.percentile(times, [50, 95])
+    return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {max(times):.0f} ms ({len(times)} timed)"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m mnist_cnn.load", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--sessions", type=int, default=30, help="browser sessions (students)")
+    parser.add_argument("--sessions", type=int, default=30, help="sessions (students) in all")
+    parser.add_argument(
+        "--browsers", type=int, default=3,
+        help="how many of the sessions are Chromium pages drawing with the mouse; the others "
+        "talk to the server through its websocket protocol (default 3)",
+    )  # fmt: skip
     parser.add_argument("--strokes", type=int, default=5, help="digits each session draws")
     parser.add_argument(
         "--think", type=float, default=1.0,
@@ -297,13 +459,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.sessions < 1 or args.strokes < 1 or args.think < 0:
         parser.error("--sessions and --strokes must be at least 1, --think at least 0")
+    if not 0 <= args.browsers <= args.sessions:
+        parser.error(f"--browsers must be from 0 to --sessions ({args.sessions})")
 
     sessions = []
     for index in range(args.sessions):
         rng = np.random.default_rng(index)
-        sessions.append(
-            Session(index, [int(d) for d in rng.choice(ONE_STROKE_DIGITS, args.strokes)])
-        )
+        digits = [int(d) for d in rng.choice(ONE_STROKE_DIGITS, args.strokes)]
+        sessions.append(Session(index, digits, browser=index < args.browsers))
     with tempfile.TemporaryDirectory(prefix="mnist-cnn-load-") as folder:
         models_dir = Path(folder) / "models"
         with start_app(env={"MNIST_CNN_MODELS_DIR": str(models_dir)}, log_dir=folder) as app:
@@ -314,20 +477,27 @@ def main(argv: list[str] | None = None) -> int:
             statuses = training_runs(models_dir)
             log_tail = app.log_tail(20)
 
-    times = [ms for session in sessions for ms in session.times_ms]
     failed = [session for session in sessions if session.error]
-    p50, p95 = np.percentile(times, [50, 95]) if times else (float("nan"),) * 2
-    print(f"sessions {args.sessions}, strokes {args.strokes} each, think {args.think:g} s")
+    browser_times = [ms for s in sessions if s.browser for ms in s.times_ms]
+    socket_times = [ms for s in sessions if not s.browser for ms in s.times_ms]
+    print(
+        f"sessions {args.sessions} ({args.browsers} in Chromium, "
+        f"{args.sessions - args.browsers} over the websocket), strokes {args.strokes} each, "
+        f"think {args.think:g} s"
+    )
     print(
         f"training run: {'still running at the end' if 'running' in statuses else statuses or 'none'}"
     )
-    print(f"predictions timed: {len(times)} of {args.sessions * args.strokes}")
+    print(
+        f"predictions timed: {len(browser_times) + len(socket_times)} of "
+        f"{args.sessions * args.strokes}"
+    )
     print(f"sessions with errors: {len(failed)}")
     print(f"wrong predictions: {sum(session.wrong for session in sessions)}")
-    if times:
-        print(
-            f"mouse-up to prediction: p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {max(times):.0f} ms"
-        )
+    if browser_times:
+        print(f"mouse-up to prediction: {summary(browser_times)}")
+    if socket_times:
+        print(f"drawing sent to prediction received: {summary(socket_times)}")
     print(f"opening the pages: {opened_s:.0f} s; drawing: {drawing_s:.0f} s")
     print(
         f"CPU while drawing ({os.cpu_count()} cores, load average {load_before:.1f} before the "

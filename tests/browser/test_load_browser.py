@@ -1,4 +1,5 @@
-"""The classroom load generator (`python -m mnist_cnn.load`), run small: 3 sessions, 2 digits each."""
+"""The classroom load generator (`python -m mnist_cnn.load`), run small: 4 sessions (one in
+Chromium, three over the websocket), 2 digits each."""
 
 import os
 import subprocess
@@ -13,14 +14,16 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 @pytest.mark.slow
 def test_load_generator_runs(mnist, browser_type_launch_args):  # the fixture skips without Chromium
     done = subprocess.run(
-        [sys.executable, "-m", "mnist_cnn.load", "--sessions", "3", "--strokes", "2"],
+        [sys.executable, "-m", "mnist_cnn.load", "--sessions", "4", "--browsers", "1", "--strokes", "2"],
         cwd=ROOT, env={**os.environ, "MNIST_DATA_DIR": mnist.source},
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     lines = dict(line.split(": ", 1) for line in done.stdout.splitlines() if ": " in line)
     assert lines["training run"] == "still running at the end"
-    assert lines["predictions timed"] == "6 of 6"
+    assert lines["predictions timed"] == "8 of 8"
     assert lines["sessions with errors"] == "0"
     assert int(lines["wrong predictions"]) <= 1  # the shipped model reads clear strokes ~99%
     assert lines["mouse-up to prediction"].startswith("p50 ")
+    assert lines["mouse-up to prediction"].endswith("(2 timed)")  # the browser session
+    assert lines["drawing sent to prediction received"].endswith("(6 timed)")  # the websocket ones
