@@ -20,6 +20,9 @@ SAFE = {
     },
     "browser": {"gatherUsageStats": False},
     "client": {"toolbarMode": "viewer"},  # no developer menu for students
+    # not safety but speed: no full garbage collection after every run (see the README's
+    # load figures: with 30 sessions it made p95 ~2 s instead of ~0.3 s)
+    "runner": {"postScriptGC": False},
 }
 
 
