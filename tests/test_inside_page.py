@@ -69,7 +69,9 @@ def test_a_drawn_digit_shows_the_prediction_and_every_layer(inside_page, shipped
         facts = f"Output **{shape}** · {layer.parameters:,} parameters"
         assert any(text.startswith(facts) for text in texts), (layer.name, texts)
     conv1 = inside_page.container("layer-conv1")
-    assert len(conv1.image) == 2  # the filters and the maps
+    pictures = [element.value for element in conv1.html if "<img" in element.value]
+    assert len(pictures) == 2  # the filters and the maps
+    assert all('src="data:image/png;base64,' in picture for picture in pictures)
 
 
 def test_the_rotation_slider_changes_the_prediction(inside_page, shipped_model):
@@ -128,13 +130,17 @@ def test_bad_canvas_data_gives_a_message_not_a_crash(inside_page):
     assert headline(inside_page) is None
 
 
+def is_presenter_style(html: str) -> bool:
+    return html.lstrip().startswith("<style>") and "html { font-size" in html
+
+
 def test_presenter_mode_adds_its_style_and_stays_on(inside_page):
     inside_page.drawn["image"] = canvas_image(SEVEN)
     inside_page.run()
-    assert not any("font-size" in html.value for html in inside_page.get("html"))
+    assert not any(is_presenter_style(html.value) for html in inside_page.get("html"))
     inside_page.sidebar.toggle(key="presenter-mode").set_value(True).run()
     assert not inside_page.exception
-    styles = [html.value for html in inside_page.get("html") if "font-size" in html.value]
+    styles = [html.value for html in inside_page.get("html") if is_presenter_style(html.value)]
     assert styles and "zoom" in styles[0]
     inside_page.run()  # still on at the next run
     assert inside_page.sidebar.toggle(key="presenter-mode").value

@@ -133,10 +133,12 @@ PRESENTER_SCALE = 1.4  # presenter mode makes text, pictures and the canvas this
 PRESENTER_CSS = f"""
 <style>
 html {{ font-size: {16 * PRESENTER_SCALE}px; }}  /* Streamlit sizes text in rem; charts stretch */
-[data-testid="stImageContainer"], [data-testid="stBidiComponentIsolated"] {{
+[data-testid="stImageContainer"], [data-testid="stBidiComponentIsolated"], figure.picture {{
   zoom: {PRESENTER_SCALE};  /* pictures and the canvas are sized in pixels */
 }}
-[data-testid="stImageCaption"] {{ zoom: {1 / PRESENTER_SCALE:.3f}; }}  /* captions are text */
+[data-testid="stImageCaption"], figure.picture figcaption {{
+  zoom: {1 / PRESENTER_SCALE:.3f};  /* captions are text */
+}}
 [data-testid="stMainBlockContainer"] {{ padding: 4rem 1.5rem 2rem; }}  /* room for all that */
 [data-testid="stToolbar"], [data-testid="stElementToolbar"], [data-testid="stStatusWidget"] {{
   display: none;  /* the app menu, and the full-screen buttons on pictures and charts */

@@ -3,11 +3,15 @@ where the network looks; move, turn, resize or re-ink the digit and watch the an
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 import math
 import os
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from mnist_cnn.data import DataError, load_mnist
 from mnist_cnn.inside import (
@@ -184,9 +188,22 @@ def show_prediction(prediction: Prediction | None, hint: str, before: Prediction
 
 
 def show_picture(picture: np.ndarray, caption: str, width: int | str = "stretch") -> None:
-    """A grey [0, 1] picture (or RGB), enlarged by the browser with square pixels."""
+    """A grey [0, 1] picture (or RGB), enlarged by the browser with square pixels.
+
+    The PNG goes inside the page (a data URL) rather than as a file the browser fetches after
+    the run: a stroke redraws a dozen of these, and the fetches took ~50 ms.
+    """
     pixels = (np.clip(picture, 0, 1) * 255).astype(np.uint8)
-    st.image(pixels, caption=caption, width=width, output_format="PNG")
+    png = io.BytesIO()
+    Image.fromarray(pixels).save(png, format="PNG")
+    size = "width:100%" if width == "stretch" else f"width:{width}px;max-width:100%"
+    st.html(
+        f'<figure class="picture" style="margin:0">'
+        f'<img src="data:image/png;base64,{base64.b64encode(png.getvalue()).decode()}" '
+        f'alt="{html.escape(caption)}" style="{size};image-rendering:pixelated">'
+        f'<figcaption style="font-size:.875rem;opacity:.7">{html.escape(caption)}</figcaption>'
+        f"</figure>"
+    )
 
 
 def show_network_view(image: np.ndarray, heat: np.ndarray, digit: int) -> None:
@@ -310,27 +327,19 @@ def show_layer(number: int, view: LayerView, previous: LayerView | None, model) 
                 )
 
 
-# --- The page ---------------------------------------------------------------------------------
+@st.fragment
+def follow_the_drawing(inspector: Inspector, predictor) -> None:
+    """Everything a stroke or a slider changes. A fragment: they rerun only this, not the
+    whole page (the sidebar and the page around it stay as they are)."""
+    source = st.segmented_control("Input", [DRAW, TEST_IMAGE], default=DRAW, key="inside-source")
+    left, right = st.columns([1, 1], gap="large")
+    with left:
+        original, hint = read_test_image() if source == TEST_IMAGE else read_drawing()
 
-sidebar()
-st.html(SQUARE_PIXELS)
-record, predictor = active_model()
-inspector = _inspector(str(record.model_path), record.model_path.stat().st_mtime, predictor.model)
-
-st.title("Inside the CNN")
-st.caption(
-    "Draw a digit (or pick one from MNIST's test set) and follow it through the network, "
-    "from pixels to prediction."
-)
-source = st.segmented_control("Input", [DRAW, TEST_IMAGE], default=DRAW, key="inside-source")
-left, right = st.columns([1, 1], gap="large")
-with left:
-    original, hint = read_test_image() if source == TEST_IMAGE else read_drawing()
-
-if original is None:
-    with right:
-        show_prediction(None, hint, None)
-else:
+    if original is None:
+        with right:
+            show_prediction(None, hint, None)
+        return
     with st.container(border=True, key="playground"):
         st.subheader("Move it, turn it, resize it, re-ink it")
         controls, pictures = st.columns([1, 1], gap="large")
@@ -355,3 +364,18 @@ else:
     )
     for number, view in enumerate(views, start=1):
         show_layer(number, view, views[number - 2] if number > 1 else None, predictor.model)
+
+
+# --- The page ---------------------------------------------------------------------------------
+
+sidebar()
+st.html(SQUARE_PIXELS)
+record, predictor = active_model()
+inspector = _inspector(str(record.model_path), record.model_path.stat().st_mtime, predictor.model)
+
+st.title("Inside the CNN")
+st.caption(
+    "Draw a digit (or pick one from MNIST's test set) and follow it through the network, "
+    "from pixels to prediction."
+)
+follow_the_drawing(inspector, predictor)
