@@ -51,6 +51,7 @@ def train_run(
         scores = evaluate(result.model, data.test_images, data.test_labels)
         record.history = result.history
         record.train_seconds = round(result.train_seconds, 2)
+        record.precision = result.precision
         record.epochs_completed = result.epochs_completed
         record.test_accuracy, record.test_loss = scores.accuracy, scores.loss
         record.parameters = parameter_count(result.model)

@@ -149,6 +149,7 @@ class ModelRecord:
     test_loss: float | None = None
     parameters: int | None = None
     train_seconds: float | None = None
+    precision: str | None = None  # training arithmetic: "float32" or "mixed_bfloat16"
     epochs_completed: int = 0
     dataset_checksum: str | None = None
     versions: dict = field(default_factory=dict)

@@ -95,6 +95,7 @@ def test_train_run_saves_model_and_metadata(mnist, tiny_config, tmp_path):
     train_run(tiny_config, mnist, record)
     assert record.status == "finished" and 0.3 < record.test_accuracy <= 1
     assert record.parameters == 41018 and record.epochs_completed == 1
+    assert record.precision in ("float32", "mixed_bfloat16")
     assert record.dataset_checksum == mnist.checksum and "tensorflow" in record.versions
     model = load_model_file(tmp_path / "run" / "model.keras")
     assert model.count_params() == 41018
