@@ -221,9 +221,11 @@ def show_last_run(job) -> None:
 def live_progress() -> None:
     """Refreshed every second: the running job, the queue, and this browser's queued runs."""
     jobs = get_jobs()
-    job = jobs.current()
+    job, queued = jobs.current(), jobs.queued()
     with st.container(key="live"):
-        if job is None:
+        if job is None and queued:  # the worker is about to take the first one
+            st.info("Starting the next run in the queue…")
+        elif job is None:
             st.info("No training is running. Choose settings above and press **Start training**.")
             ended = (
                 done for done in jobs.jobs() if done.status in FINAL and done.status != "cancelled"
@@ -250,13 +252,13 @@ def live_progress() -> None:
                 help="Stops within one batch; what it learned so far is kept.",
             ):
                 jobs.stop(job.id)
-        for queued in jobs.queued():
-            mine = queued.owner == owner()
+        for waiting in queued:
+            mine = waiting.owner == owner()
             st.markdown(
-                f"🕒 Queued, place {queued.queue_position}: **{queued.name}**{' (yours)' if mine else ''}"
+                f"🕒 Queued, place {waiting.queue_position}: **{waiting.name}**{' (yours)' if mine else ''}"
             )
-            if mine and st.button("Cancel", key=f"cancel-{queued.id}"):
-                jobs.cancel(queued.id)
+            if mine and st.button("Cancel", key=f"cancel-{waiting.id}"):
+                jobs.cancel(waiting.id)
                 st.rerun()
     # when a run ends, redraw the whole page so the runs list shows it
     running = (job.id, job.status) if job else None  # a new run, or one now really training
