@@ -179,6 +179,9 @@ def make_train_step(network, optimizer, images, labels, config: TrainConfig):
     no tf.data threads competing with the arithmetic for the CPU's cores.
     """
     loss_function = keras.losses.SparseCategoricalCrossentropy()
+    # Make the optimizer's variables now: creating them inside the first step would make
+    # TensorFlow trace (compile) the step twice.
+    optimizer.build(network.trainable_variables)
 
     @tf.function(
         input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([2], tf.int32)],
