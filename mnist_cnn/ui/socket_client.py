@@ -1,0 +1,124 @@
+"""A Streamlit session without a browser: the load script's websocket sessions.
+
+A browser talks to a Streamlit server over one websocket, in protobuf messages (BackMsg up,
+ForwardMsg down). After a stroke it sends the canvas's new state (its drawing as a PNG data
+URL) in a rerun request for the Draw page's fragment. SocketPage sends exactly that, with no
+browser drawing or rendering, and reads the answer: thirty of them cost the server what thirty
+students' own computers would, while leaving its cores to it. It lives with the pages because,
+like them, it needs Streamlit (its message definitions); `python -m mnist_cnn.load` uses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import re
+import time
+import urllib.request
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from mnist_cnn.browser import TIMEOUT_MS
+from mnist_cnn.strokes import render_strokes
+
+# The Draw page's headline once it has read a digit (ui/draw.py show_prediction).
+PREDICTION_TEXT = re.compile(r"^# (\d) · \d+% sure")
+
+
+def canvas_state(strokes, brush: int = 20, size: int = 280) -> str:
+    """The canvas widget's value after drawing `strokes`, as the canvas component sends it."""
+    image = render_strokes(strokes, size, brush, background="opaque").convert("RGBA")
+    png = io.BytesIO()
+    image.save(png, format="PNG")
+    objects = [
+        {
+            "type": "Path",
+            "stroke": "#ffffff",
+            "strokeWidth": brush,
+            "path": [["M" if i == 0 else "L", x * size, y * size] for i, (x, y) in enumerate(s)],
+        }
+        for s in strokes
+    ]
+    data_url = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
+    raw = {"version": "7.4.0", "objects": objects, "background": "#000000"}
+    return json.dumps({"drawing": {"raw": raw, "data": data_url}})
+
+
+class SocketPage:
+    """The Draw page of one session, over one websocket."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.socket = None
+        self.canvas_id = self.page_hash = self.fragment_id = None
+
+    async def open(self) -> None:
+        address = self.url.replace("http", "ws", 1) + "/_stcore/stream"
+        self.socket = await websockets.connect(
+            address, subprotocols=["streamlit"], origin=self.url, max_size=None
+        )
+        await self.rerun(None)  # the first run, as a browser opening the page asks for
+        if self.canvas_id is None:
+            raise RuntimeError("the Draw page sent no canvas")
+
+    async def close(self) -> None:
+        if self.socket is not None:
+            await self.socket.close()
+
+    async def rerun(self, canvas: str | None) -> tuple[float | None, int | None]:
+        """Send a rerun (with the canvas's state, if given) and read the answer to the end.
+
+        Returns (ms from sending to the prediction arriving, the digit read), None if none. A
+        browser would add the canvas's fixed 200 ms send delay, and its drawing.
+        """
+        message = BackMsg()
+        rerun = message.rerun_script
+        rerun.SetInParent()  # a rerun request even when nothing else is set
+        rerun.context_info.url = self.url + "/"
+        if canvas is not None:
+            widget = rerun.widget_states.widgets.add()
+            widget.id, widget.json_value = self.canvas_id, canvas
+            rerun.page_script_hash, rerun.fragment_id = self.page_hash, self.fragment_id
+        sent = time.perf_counter()
+        await self.socket.send(message.SerializeToString())
+        elapsed = digit = None
+        while True:
+            reply = ForwardMsg()
+            reply.ParseFromString(
+                await asyncio.wait_for(self.socket.recv(), timeout=TIMEOUT_MS / 1000)
+            )
+            kind = reply.WhichOneof("type")
+            if kind == "script_finished":
+                if reply.script_finished in (
+                    ForwardMsg.FINISHED_SUCCESSFULLY,
+                    ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+                ):
+                    return elapsed, digit
+                raise RuntimeError(f"the run ended with status {reply.script_finished}")
+            if kind != "delta" or reply.delta.WhichOneof("type") != "new_element":
+                continue
+            element = reply.delta.new_element
+            if element.WhichOneof("type") == "exception":
+                raise RuntimeError(f"the app showed: {element.exception.message[:300]}")
+            if element.WhichOneof(
+                "type"
+            ) == "bidi_component" and element.bidi_component.id.endswith("-canvas"):
+                self.canvas_id = element.bidi_component.id
+                self.page_hash = reply.metadata.active_script_hash
+                self.fragment_id = reply.delta.fragment_id
+            if element.WhichOneof("type") == "markdown":
+                found = PREDICTION_TEXT.match(element.markdown.body)
+                if found and elapsed is None:
+                    elapsed, digit = 1000 * (time.perf_counter() - sent), int(found.group(1))
+            if element.WhichOneof("type") == "imgs":  # the browser fetches the 28x28 picture
+                for image in element.imgs.imgs:
+                    await asyncio.to_thread(fetch, self.url + image.url)
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=TIMEOUT_MS / 1000) as response:
+        return response.read()
