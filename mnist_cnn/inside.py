@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageFilter
 
-from mnist_cnn.model import describe_model
+from mnist_cnn.model import LayerInfo, describe_model
 
 SIZE = 28  # MNIST images are SIZE x SIZE
 NOISY_COPIES = 16  # saliency: the gradient is averaged over this many noisy copies ...
@@ -31,12 +31,10 @@ NOISE_LEVEL = 0.2  # ... of the image, with noise of this standard deviation
 
 
 @dataclass(frozen=True)
-class LayerView:
-    name: str  # e.g. "conv1"
-    kind: str  # Keras class name, e.g. "Conv2D"
-    shape: tuple  # without the batch dimension, e.g. (24, 24, 32)
-    parameters: int  # trainable weights and biases
-    activations: np.ndarray  # float32 array of `shape`: the layer's output for one image
+class LayerView(LayerInfo):
+    """A layer (name, kind, output shape, parameters) and what it outputs for one image."""
+
+    activations: np.ndarray  # float32 array of `output_shape`
 
 
 class Inspector:

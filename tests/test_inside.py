@@ -38,14 +38,14 @@ def test_layer_outputs_are_the_models_own_intermediate_outputs(inspector, shippe
     assert [view.name for view in views] == [layer.name for layer in layers]
     batch = image.reshape(1, 28, 28, 1)
     for view, layer in zip(views, layers, strict=True):
-        assert (view.kind, view.shape, view.parameters) == (
+        assert (view.kind, view.output_shape, view.parameters) == (
             layer.kind,
             layer.output_shape,
             layer.parameters,
         )
         one_layer = keras.Model(shipped_model.input, shipped_model.get_layer(view.name).output)
         expected = np.asarray(one_layer.predict_on_batch(batch))[0]
-        assert view.activations.shape == view.shape
+        assert view.activations.shape == view.output_shape
         np.testing.assert_allclose(view.activations, expected, rtol=1e-5, atol=1e-5)
 
 

@@ -228,7 +228,7 @@ def parameters_text(view: LayerView, previous: LayerView | None) -> str:
     """The parameter count, and for a layer that learns, where it comes from."""
     if view.parameters == 0 or previous is None:
         return "0 parameters: nothing to learn"
-    inputs, outputs = previous.shape[-1], view.shape[-1]
+    inputs, outputs = previous.output_shape[-1], view.output_shape[-1]
     if view.kind == "Conv2D":  # each filter: side × side × inputs weights and a bias
         side = math.isqrt((view.parameters // outputs - 1) // inputs)
         return (
@@ -251,7 +251,7 @@ def map_columns(count: int) -> int:
 
 
 def show_maps(view: LayerView, filters: np.ndarray | None) -> None:
-    count = view.shape[-1]
+    count = view.output_shape[-1]
     columns = map_columns(count)
     if filters is not None:
         # each filter scaled by its largest weight, 0 at mid-grey: light wants ink, dark none
@@ -266,7 +266,9 @@ def show_maps(view: LayerView, filters: np.ndarray | None) -> None:
             f"…and the {count} feature maps they make, in the same places: bright = pattern found"
         )
     else:
-        caption = f"{count} feature maps of {shape_text(view.shape[:2])}: bright = pattern found"
+        caption = (
+            f"{count} feature maps of {shape_text(view.output_shape[:2])}: bright = pattern found"
+        )
     show_picture(tile(scaled(view.activations), columns), caption)
 
 
@@ -289,12 +291,14 @@ def show_strongest_units(values: np.ndarray) -> None:
 def show_layer(number: int, view: LayerView, previous: LayerView | None, model) -> None:
     """One card: the layer's name, kind, output shape and parameters; what it shows for the
     image; what it does, in words."""
-    is_output = number > 1 and view.kind == "Dense" and view.shape == (10,)
+    is_output = number > 1 and view.kind == "Dense" and view.output_shape == (10,)
     kind = KIND_NAMES.get(view.kind, view.kind)
     explanation = EXPLANATIONS.get("Output" if is_output else view.kind, "")
     with st.container(border=True, key=f"layer-{view.name}"):
         st.markdown(f"### {number}. {view.name} · {kind}")
-        st.markdown(f"Output **{shape_text(view.shape)}** · {parameters_text(view, previous)}")
+        st.markdown(
+            f"Output **{shape_text(view.output_shape)}** · {parameters_text(view, previous)}"
+        )
         if view.kind == "Dropout":
             st.caption(explanation)
             return
@@ -310,7 +314,7 @@ def show_layer(number: int, view: LayerView, previous: LayerView | None, model) 
             elif is_output:
                 show_probabilities(activations, key="output-probabilities")
             elif view.kind == "Flatten":
-                channels = previous.shape[-1]
+                channels = previous.output_shape[-1]
                 show_vector(
                     activations,
                     channels,
