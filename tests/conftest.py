@@ -6,7 +6,9 @@ from types import ModuleType, SimpleNamespace
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from PIL import Image, ImageDraw  # noqa: E402
 
 from mnist_cnn.config import TrainConfig  # noqa: E402
 from mnist_cnn.data import DataError, load_mnist  # noqa: E402
@@ -31,6 +33,20 @@ def shipped_model():
 def tiny_config():
     """Trains in about a second: 1,000 images, one epoch."""
     return TrainConfig(train_size=1000, validation_size=500, epochs=1, batch_size=100)
+
+
+# Strokes in canvas pixels, for canvas_image: a clear 7 and a clear 1.
+SEVEN = [(80, 60), (210, 60), (120, 240)]
+ONE = [(140, 40), (140, 240)]
+
+
+def canvas_image(points=None, width=20):
+    """What the canvas gives a page: a 280x280 RGBA image, white strokes on black (or nothing
+    drawn). Test modules import it: `from conftest import canvas_image`."""
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    if points:
+        ImageDraw.Draw(image).line(points, fill=(255, 255, 255, 255), width=width, joint="curve")
+    return np.asarray(image)
 
 
 @pytest.fixture

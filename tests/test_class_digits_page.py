@@ -5,7 +5,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from conftest import ONE, SEVEN, canvas_image
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from mnist_cnn.classdata import ClassDigits
@@ -16,15 +17,6 @@ from mnist_cnn.storage import ModelStore
 from mnist_cnn.strokes import digit_strokes, render_strokes
 
 UI = Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui"
-SEVEN = [(80, 60), (210, 60), (120, 240)]  # canvas pixels
-ONE = [(140, 40), (140, 240)]
-
-
-def canvas_image(points):
-    """What the canvas gives the page: white strokes on black, RGBA uint8."""
-    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
-    ImageDraw.Draw(image).line(points, fill=(255, 255, 255, 255), width=20, joint="curve")
-    return np.asarray(image)
 
 
 def fill(store, labels, guess=0):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from conftest import SEVEN, canvas_image
 from streamlit.testing.v1 import AppTest
 
 from mnist_cnn.inside import transform
@@ -14,15 +14,6 @@ from mnist_cnn.predict import Predictor
 from mnist_cnn.preprocess import preprocess
 
 PAGE = str(Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "inside.py")
-SEVEN = [(80, 60), (210, 60), (120, 240)]
-
-
-def canvas_image(points=None, width=20):
-    """A 280x280 RGBA canvas image: white strokes on a black background (or nothing drawn)."""
-    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
-    if points:
-        ImageDraw.Draw(image).line(points, fill=(255, 255, 255, 255), width=width, joint="curve")
-    return np.asarray(image)
 
 
 @pytest.fixture
