@@ -283,8 +283,9 @@ def train(
             step = (epoch - 1) * batches_per_epoch + batch
             loss, correct = train_step(indices, np.array([config.seed, step], np.int32))
             mean.add(len(indices), float(loss), int(correct))
+            report = progress(epoch, batch + 1, mean)
             for callback in callbacks:
-                callback.on_batch_end(progress(epoch, batch + 1, mean))
+                callback.on_batch_end(report)
             if stop_event is not None and stop_event.is_set():
                 stopped = True
                 break
@@ -297,8 +298,9 @@ def train(
             val_loss, val_accuracy = scores.loss, scores.accuracy
             history["val_loss"].append(val_loss)
             history["val_accuracy"].append(val_accuracy)
+        report = progress(epoch, batches_per_epoch, mean)
         for callback in callbacks:
-            callback.on_epoch_end(progress(epoch, batches_per_epoch, mean))
+            callback.on_epoch_end(report)
     seconds = time.perf_counter() - start
 
     # Copy the weights into a float32 twin: that is the model we save and predict with.
