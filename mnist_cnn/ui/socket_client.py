@@ -102,19 +102,18 @@ class SocketPage:
             if kind != "delta" or reply.delta.WhichOneof("type") != "new_element":
                 continue
             element = reply.delta.new_element
-            if element.WhichOneof("type") == "exception":
+            element_type = element.WhichOneof("type")
+            if element_type == "exception":
                 raise RuntimeError(f"the app showed: {element.exception.message[:300]}")
-            if element.WhichOneof(
-                "type"
-            ) == "bidi_component" and element.bidi_component.id.endswith("-canvas"):
+            if element_type == "bidi_component" and element.bidi_component.id.endswith("-canvas"):
                 self.canvas_id = element.bidi_component.id
                 self.page_hash = reply.metadata.active_script_hash
                 self.fragment_id = reply.delta.fragment_id
-            if element.WhichOneof("type") == "markdown":
+            if element_type == "markdown" and elapsed is None:
                 found = PREDICTION_TEXT.match(element.markdown.body)
-                if found and elapsed is None:
+                if found:
                     elapsed, digit = 1000 * (time.perf_counter() - sent), int(found.group(1))
-            if element.WhichOneof("type") == "imgs":  # the browser fetches the 28x28 picture
+            if element_type == "imgs":  # the browser fetches the 28x28 picture
                 for image in element.imgs.imgs:
                     await asyncio.to_thread(fetch, self.url + image.url)
 
