@@ -135,11 +135,12 @@ def validate(config: TrainConfig) -> None:
 PRESETS: dict[str, TrainConfig] = {
     "seed": TrainConfig(),
     "quick": TrainConfig(
+        dense_units=512,
         conv_dropout=0.1,
         dense_dropout=0.1,
-        epochs=3,
+        epochs=2,
         batch_size=128,
-        learning_rate=0.003,
+        learning_rate=0.007,
         lr_decay=True,
     ),
     "accurate": TrainConfig(

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnist_cnn.config import TrainConfig
+from mnist_cnn.config import PRESETS, TrainConfig
+from mnist_cnn.evaluation import evaluate
 from mnist_cnn.model import build_model, describe_model
 from mnist_cnn.runs import train_run
 from mnist_cnn.storage import ModelRecord, load_model_file
@@ -110,3 +111,11 @@ def test_failed_run_is_recorded_and_leaves_no_model(mnist, tiny_config, tmp_path
         )
     assert record.status == "failed" and "ValueError" in record.error
     assert not (tmp_path / "run" / "model.keras").exists()
+
+
+@pytest.mark.slow
+def test_quick_preset_keeps_its_promise_of_99_percent(mnist):
+    """The Train page and README promise 99.0% test accuracy from `quick` (its time is the
+    benchmark's business, not a test's)."""
+    result = train(PRESETS["quick"], mnist)
+    assert evaluate(result.model, mnist.test_images, mnist.test_labels).accuracy >= 0.99
