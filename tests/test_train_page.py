@@ -282,6 +282,7 @@ def trained(tmp_path_factory, mnist):
         first = next(record for record in store.list() if record.name == "tiny run")
         seen.first = wait_until_ended(app, store, first.id)
         seen.ended_live = texts(app.markdown)
+        seen.ended_charts = len(app.get("vega_lite_chart"))
         yield seen
 
 
@@ -333,3 +334,4 @@ def test_last_run_shows_the_run_that_trained(trained):
     assert any(
         text.startswith("**Last run: “tiny run”**: finished") for text in trained.ended_live
     ), trained.ended_live
+    assert trained.ended_charts == 2  # its loss and accuracy curves

@@ -168,6 +168,24 @@ def architecture_table(config_values: tuple) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# Training curve as a line, validation (one value per epoch) as a line with dots.
+CURVES_SPEC = {
+    "height": 240,
+    "encoding": {
+        "x": {"field": "step", "type": "quantitative", "title": "batch"},
+        "y": {"field": "value", "type": "quantitative", "title": None},
+        "color": {"field": "series", "type": "nominal", "title": None},
+    },
+    "layer": [
+        {"mark": "line", "transform": [{"filter": "datum.series == 'training'"}]},
+        {
+            "mark": {"type": "line", "point": True},
+            "transform": [{"filter": "datum.series == 'validation'"}],
+        },
+    ],
+}
+
+
 def progress_charts(job) -> None:
     """Training loss and accuracy per batch, validation per epoch, on one step axis each."""
     rows = [
@@ -196,30 +214,46 @@ def progress_charts(job) -> None:
     for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
         with column:
             st.markdown(f"**{metric.capitalize()}**")
-            st.line_chart(
-                table[table.metric == metric], x="step", y="value", color="series", height=240
-            )
+            # A Vega-Lite spec written out: st.line_chart builds it with Altair, which costs
+            # ~90 ms of server time per chart, every second, for every student watching.
+            st.vega_lite_chart(table[table.metric == metric], CURVES_SPEC, width="stretch")
 
 
 def seconds_text(seconds: float | None) -> str:
     return "—" if seconds is None else str(datetime.timedelta(seconds=round(seconds)))
 
 
-def show_last_run(job) -> None:
-    """The latest run of this server, with its curves, after it ended."""
+def show_last_run() -> None:
+    """The latest run of this server, with its curves, once nothing trains or waits.
+
+    Drawn with the page, not in the live part: that one reruns every second, and redrawing
+    finished charts every second for every student would be wasted server time. The live part
+    reruns the whole page when a run ends.
+    """
+    jobs = get_jobs()
+    if jobs.current() is not None or jobs.queued():
+        return
+    ended = (done for done in jobs.jobs() if done.status in FINAL and done.status != "cancelled")
+    job = next(ended, None)
+    if job is None:
+        return
     accuracy = (
         f", {100 * job.test_accuracy:.2f}% test accuracy" if job.test_accuracy is not None else ""
     )
-    st.markdown(f"**Last run: “{job.name}”**: {job.status}{accuracy}.")
-    if job.error:
-        st.error(f"The run failed: {job.error}" if job.status == "failed" else job.error)
-    if job.progress is not None:
-        progress_charts(job)
+    with st.container(key="last-run"):
+        st.markdown(f"**Last run: “{job.name}”**: {job.status}{accuracy}.")
+        if job.error:
+            st.error(f"The run failed: {job.error}" if job.status == "failed" else job.error)
+        if job.progress is not None:
+            progress_charts(job)
 
 
 @st.fragment(run_every=1.0)
 def live_progress() -> None:
-    """Refreshed every second: the running job, the queue, and this browser's queued runs."""
+    """Refreshed every second: the running job, the queue, and this browser's queued runs.
+
+    Keep it cheap: every open Train page reruns it every second.
+    """
     jobs = get_jobs()
     job, queued = jobs.current(), jobs.queued()
     with st.container(key="live"):
@@ -227,12 +261,6 @@ def live_progress() -> None:
             st.info("Starting the next run in the queue…")
         elif job is None:
             st.info("No training is running. Choose settings above and press **Start training**.")
-            ended = (
-                done for done in jobs.jobs() if done.status in FINAL and done.status != "cancelled"
-            )
-            last = next(ended, None)
-            if last is not None:
-                show_last_run(last)
         else:
             st.markdown(f"### Training “{job.name}”")
             progress = job.progress
@@ -382,5 +410,6 @@ if st.button("Start training", type="primary", disabled=config is None, key="sta
     except (ValueError, OSError) as error:  # bad settings, a full disk, a read-only models folder
         st.error(f"Could not start training: {error}")
 live_progress()
+show_last_run()
 st.header("Runs and models")
 runs_list()

@@ -138,8 +138,11 @@ def test_train_watch_queue_cancel_and_use_the_model(app_url, page, new_context):
 
     # The first run ends; the page redraws and lists it with its test accuracy.
     expect(live).to_contain_text("No training is running", timeout=RUN_TIMEOUT_MS)
-    last_run = re.compile(r"Last run: “first run”: finished, \d+\.\d\d% test accuracy")
-    expect(live).to_contain_text(last_run)  # not the cancelled run: it never trained
+    last_run = page.locator(".st-key-last-run")  # drawn with the page, not the live part
+    expect(last_run).to_contain_text(  # not the cancelled run: it never trained
+        re.compile(r"Last run: “first run”: finished, \d+\.\d\d% test accuracy")
+    )
+    expect(last_run.locator("[data-testid=stVegaLiteChart]")).to_have_count(2)
     expect(live).not_to_contain_text("Queued", timeout=WAIT_MS)
     wait_for_app_idle(page)
     watched = seen(page)
