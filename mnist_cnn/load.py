@@ -1,6 +1,6 @@
 """A classroom on one server: many sessions drawing digits at once while a model trains.
 
-    python -m mnist_cnn.load --sessions 30 --browsers 3 --strokes 5
+    python -m mnist_cnn.load --sessions 30 --browsers 3 --strokes 5 [--watchers 10]
 
 Starts the app (a temporary models folder), starts one training run from the Train page, opens
 the sessions (each its own Streamlit session, as separate students are), and has every session
@@ -18,6 +18,9 @@ A Chromium page costs about as much CPU as the server's work for it, and in a cl
 on the student's own computer; here all of them share the server's cores. The websocket
 sessions put the same work on the server without that distortion. `--browsers 30` runs all
 thirty in Chromium. The CPU line says who used the processors while the sessions drew.
+
+`--watchers N` adds N more websocket sessions with the Train page open while the others draw:
+they ask for its live part every second, as a browser does, and time each refresh.
 
 Needs Playwright and a Chromium (see mnist_cnn.browser) and MNIST for the training run.
 """
@@ -188,6 +191,18 @@ async def run_socket_session(page: SocketPage, session: Session, start, think_s)
         session.error = f"{step}: {type(error).__name__}: {str(error).splitlines()[0][:300]}"
 
 
+async def run_watcher(page: SocketPage, watcher: Session, start, drawn: asyncio.Event) -> None:
+    """Keep the Train page's live part refreshing every second until the drawing is over."""
+    try:
+        await start.wait()
+        while not drawn.is_set():
+            watcher.times_ms.append(await page.refresh())
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(drawn.wait(), 1.0)
+    except Exception as error:  # a timeout, a closed socket, an error shown: this watcher failed
+        watcher.error = f"refreshing the Train page: {type(error).__name__}: {error}"[:300]
+
+
 # --- The training run ----------------------------------------------------------------------
 
 
@@ -273,7 +288,14 @@ async def watch(server_pid: int, peaks: dict[str, float], stop: asyncio.Event) -
 # --- The whole run -------------------------------------------------------------------------
 
 
-async def run_load(url: str, sessions: list[Session], think_s: float, train: bool, server_pid: int):
+async def run_load(
+    url: str,
+    sessions: list[Session],
+    watchers: list[Session],
+    think_s: float,
+    train: bool,
+    server_pid: int,
+):
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -286,12 +308,12 @@ async def run_load(url: str, sessions: list[Session], think_s: float, train: boo
         train_page = await start_training(browser, url) if train else None
         opening = asyncio.Semaphore(OPENING_AT_ONCE)
 
-        async def opened(session):
+        async def opened(session, path=""):
             async with opening:
                 try:
                     if session.browser:
                         return await open_page(browser, url)
-                    page = SocketPage(url)
+                    page = SocketPage(url, path)
                     await page.open()
                     return page
                 except Exception as error:
@@ -300,21 +322,30 @@ async def run_load(url: str, sessions: list[Session], think_s: float, train: boo
 
         began = time.monotonic()
         pages = await asyncio.gather(*(opened(session) for session in sessions))
+        train_pages = await asyncio.gather(*(opened(watcher, "train") for watcher in watchers))
         opened_s = time.monotonic() - began
-        start = asyncio.Event()
+        start, drawn = asyncio.Event(), asyncio.Event()
         work = [
             (run_session if session.browser else run_socket_session)(page, session, start, think_s)
             for page, session in zip(pages, sessions, strict=True)
             if page is not None
         ]
+        watching = [
+            run_watcher(page, watcher, start, drawn)
+            for page, watcher in zip(train_pages, watchers, strict=True)
+            if page is not None
+        ]
         began, cpu_before = time.monotonic(), sample(server_pid)
         start.set()
+        watching_task = asyncio.gather(*watching)
         await asyncio.gather(*work)
         drawing_s = time.monotonic() - began
         cpu = {part: cpu_s - cpu_before[part][1] for part, (_, cpu_s) in sample(server_pid).items()}
+        drawn.set()
+        await watching_task
         stop.set()
         await watcher
-        for page in pages:
+        for page in [*pages, *train_pages]:
             if isinstance(page, SocketPage):
                 await page.close()
         if train_page is not None:
@@ -344,10 +375,16 @@ def main(argv: list[str] | None = None) -> int:
         "--think", type=float, default=1.0,
         help="mean seconds a student looks at the answer before clearing (0: none)",
     )  # fmt: skip
+    parser.add_argument(
+        "--watchers", type=int, default=0,
+        help="more sessions, with the Train page open, refreshing its live part every second",
+    )  # fmt: skip
     parser.add_argument("--no-train", dest="train", action="store_false", help="no training run")
     args = parser.parse_args(argv)
-    if args.sessions < 1 or args.strokes < 1 or args.think < 0:
-        parser.error("--sessions and --strokes must be at least 1, --think at least 0")
+    if args.sessions < 1 or args.strokes < 1 or args.think < 0 or args.watchers < 0:
+        parser.error(
+            "--sessions and --strokes must be at least 1, --think and --watchers at least 0"
+        )
     if not 0 <= args.browsers <= args.sessions:
         parser.error(f"--browsers must be from 0 to --sessions ({args.sessions})")
 
@@ -360,13 +397,14 @@ def main(argv: list[str] | None = None) -> int:
         models_dir = Path(folder) / "models"
         with start_app(env={"MNIST_CNN_MODELS_DIR": str(models_dir)}, log_dir=folder) as app:
             load_before = os.getloadavg()[0]
+            watchers = [Session(args.sessions + i, [], browser=False) for i in range(args.watchers)]
             opened_s, drawing_s, peaks, cpu = asyncio.run(
-                run_load(app.url, sessions, args.think, args.train, app.process.pid)
+                run_load(app.url, sessions, watchers, args.think, args.train, app.process.pid)
             )
             statuses = training_runs(models_dir)
             log_tail = app.log_tail(20)
 
-    failed = [session for session in sessions if session.error]
+    failed = [session for session in [*sessions, *watchers] if session.error]
     browser_times = [ms for s in sessions if s.browser for ms in s.times_ms]
     socket_times = [ms for s in sessions if not s.browser for ms in s.times_ms]
     print(
@@ -387,6 +425,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mouse-up to prediction: {summary(browser_times)}")
     if socket_times:
         print(f"drawing sent to prediction received: {summary(socket_times)}")
+    refreshes = [ms for watcher in watchers for ms in watcher.times_ms]
+    if refreshes:
+        print(f"Train page watchers: {args.watchers}, live part refreshed: {summary(refreshes)}")
     print(f"opening the pages: {opened_s:.0f} s; drawing: {drawing_s:.0f} s")
     print(
         f"CPU while drawing ({os.cpu_count()} cores, load average {load_before:.1f} before the "

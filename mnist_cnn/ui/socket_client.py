@@ -49,10 +49,11 @@ def canvas_state(strokes, brush: int = 20, size: int = 280) -> str:
 
 
 class SocketPage:
-    """The Draw page of one session, over one websocket."""
+    """One page of one session, over one websocket: the Draw page, or the one named by `page`
+    (its path, such as "train")."""
 
-    def __init__(self, url: str):
-        self.url = url
+    def __init__(self, url: str, page: str = ""):
+        self.url, self.page = url, page
         self.socket = None
         self.canvas_id = self.page_hash = self.fragment_id = None
 
@@ -62,15 +63,27 @@ class SocketPage:
             address, subprotocols=["streamlit"], origin=self.url, max_size=None
         )
         await self.rerun(None)  # the first run, as a browser opening the page asks for
-        if self.canvas_id is None:
+        if self.fragment_id is None:
+            raise RuntimeError(f"the page {self.page or 'Draw'!r} sent no fragment")
+        if not self.page and self.canvas_id is None:
             raise RuntimeError("the Draw page sent no canvas")
+
+    async def refresh(self) -> float:
+        """Rerun the page's fragment as a browser does every `run_every` seconds (the Train
+        page's live part); returns the ms from sending to the end of the run."""
+        sent = time.perf_counter()
+        await self.rerun(None, fragment=True)
+        return 1000 * (time.perf_counter() - sent)
 
     async def close(self) -> None:
         if self.socket is not None:
             await self.socket.close()
 
-    async def rerun(self, canvas: str | None) -> tuple[float | None, int | None]:
-        """Send a rerun (with the canvas's state, if given) and read the answer to the end.
+    async def rerun(
+        self, canvas: str | None, fragment: bool = False
+    ) -> tuple[float | None, int | None]:
+        """Send a rerun (of the fragment, with the canvas's state if given; else of the page)
+        and read the answer to the end.
 
         Returns (ms from sending to the prediction arriving, the digit read), None if none. A
         browser would add the canvas's fixed 200 ms send delay, and its drawing.
@@ -78,11 +91,14 @@ class SocketPage:
         message = BackMsg()
         rerun = message.rerun_script
         rerun.SetInParent()  # a rerun request even when nothing else is set
-        rerun.context_info.url = self.url + "/"
+        rerun.context_info.url = f"{self.url}/{self.page}"
+        rerun.page_name = self.page
         if canvas is not None:
             widget = rerun.widget_states.widgets.add()
             widget.id, widget.json_value = self.canvas_id, canvas
+        if canvas is not None or fragment:
             rerun.page_script_hash, rerun.fragment_id = self.page_hash, self.fragment_id
+            rerun.is_auto_rerun = canvas is None  # a timed refresh, not a user's action
         sent = time.perf_counter()
         await self.socket.send(message.SerializeToString())
         elapsed = digit = None
@@ -105,10 +121,11 @@ class SocketPage:
             element_type = element.WhichOneof("type")
             if element_type == "exception":
                 raise RuntimeError(f"the app showed: {element.exception.message[:300]}")
-            if element_type == "bidi_component" and element.bidi_component.id.endswith("-canvas"):
-                self.canvas_id = element.bidi_component.id
+            if self.fragment_id is None and reply.delta.fragment_id:  # each page has one
                 self.page_hash = reply.metadata.active_script_hash
                 self.fragment_id = reply.delta.fragment_id
+            if element_type == "bidi_component" and element.bidi_component.id.endswith("-canvas"):
+                self.canvas_id = element.bidi_component.id
             if element_type == "markdown" and elapsed is None:
                 found = PREDICTION_TEXT.match(element.markdown.body)
                 if found:

@@ -1,5 +1,5 @@
 """The classroom load generator (`python -m mnist_cnn.load`), run small: 4 sessions (one in
-Chromium, three over the websocket), 2 digits each."""
+Chromium, three over the websocket), 2 digits each, and 2 sessions watching the Train page."""
 
 import os
 import subprocess
@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 @pytest.mark.slow
 def test_load_generator_runs(mnist, browser_type_launch_args):  # the fixture skips without Chromium
     done = subprocess.run(
-        [sys.executable, "-m", "mnist_cnn.load", "--sessions", "4", "--browsers", "1", "--strokes", "2"],
+        [sys.executable, "-m", "mnist_cnn.load", "--sessions", "4", "--browsers", "1", "--strokes", "2",
+         "--watchers", "2"],
         cwd=ROOT, env={**os.environ, "MNIST_DATA_DIR": mnist.source},
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
@@ -27,3 +28,6 @@ def test_load_generator_runs(mnist, browser_type_launch_args):  # the fixture sk
     assert lines["mouse-up to prediction"].startswith("p50 ")
     assert lines["mouse-up to prediction"].endswith("(2 timed)")  # the browser session
     assert lines["drawing sent to prediction received"].endswith("(6 timed)")  # the websocket ones
+    watchers, refreshed = lines["Train page watchers"].split(", live part refreshed: ")
+    assert watchers == "2" and refreshed.startswith("p50 ")
+    assert int(refreshed.rsplit("(", 1)[1].split()[0]) >= 4  # each at least twice while drawing
