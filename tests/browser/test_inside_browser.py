@@ -74,6 +74,12 @@ def test_presenter_mode_makes_text_larger_and_the_canvas_still_draws(inside_url,
 
     with wait_for_rerun(page):
         page.locator(".st-key-presenter-mode").get_by_text("Presenter mode").click()
+    # the style arrives with the rerun but applies a frame or two after it finishes
+    page.wait_for_function(
+        "least => parseFloat(getComputedStyle(document.documentElement).fontSize) >= least",
+        arg=1.3 * root_before,
+        timeout=5_000,
+    )
     assert page.evaluate(FONT_SIZE_JS, "html") >= 1.3 * root_before
     assert page.evaluate(FONT_SIZE_JS, '[data-testid="stMarkdownContainer"] p') >= 1.3 * text_before
     assert not page.locator('[data-testid="stToolbar"]').is_visible()
