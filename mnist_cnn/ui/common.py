@@ -225,11 +225,11 @@ def show_bars(title: str, labels: list[str], fractions: list[float], texts: list
 
 def show_probabilities(probabilities: np.ndarray, key: str = "probabilities") -> None:
     """The ten digits' probabilities as bars, the winner in red."""
-    percents = [100 * float(p) for p in probabilities]
+    fractions = [float(p) for p in probabilities]
     show_bars(
         "Probability of each digit",
-        [str(digit) for digit in range(len(percents))],
-        [p / 100 for p in percents],
-        [f"{p:.1f}%" for p in percents],
+        [str(digit) for digit in range(len(fractions))],
+        fractions,
+        [f"{100 * p:.1f}%" for p in fractions],
         key,
     )

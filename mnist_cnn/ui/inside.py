@@ -36,10 +36,8 @@ from mnist_cnn.ui.common import (
 
 UNSURE_BELOW = 0.7  # below this confidence the page says the model is unsure
 # Pictures are sent at their own size (small and fast) and enlarged by the browser with square
-# pixels. Bars are plain HTML (common.show_bars): a Vega chart costs the browser far more.
-SQUARE_PIXELS = (
-    "<style>[data-testid='stImageContainer'] img { image-rendering: pixelated; }</style>"
-)
+# pixels (show_picture). Bars are plain HTML (common.show_bars): a Vega chart costs the browser
+# far more.
 DRAW, TEST_IMAGE = "Draw", "MNIST test image"
 DRAW_HINT = "✏️ Draw a digit from 0 to 9 on the black square, or pick an MNIST test image."
 
@@ -373,7 +371,6 @@ def follow_the_drawing(inspector: Inspector, predictor) -> None:
 # --- The page ---------------------------------------------------------------------------------
 
 sidebar()
-st.html(SQUARE_PIXELS)
 record, predictor = active_model()
 inspector = _inspector(str(record.model_path), record.model_path.stat().st_mtime, predictor.model)
 
