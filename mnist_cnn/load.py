@@ -304,7 +304,7 @@ async def run_load(
             browser = await playwright.chromium.launch(**launch_options(playwright))
         peaks: dict[str, float] = {}
         stop = asyncio.Event()
-        watcher = asyncio.create_task(watch(server_pid, peaks, stop))
+        sampler = asyncio.create_task(watch(server_pid, peaks, stop))
         train_page = await start_training(browser, url) if train else None
         opening = asyncio.Semaphore(OPENING_AT_ONCE)
 
@@ -344,7 +344,7 @@ async def run_load(
         drawn.set()
         await watching_task
         stop.set()
-        await watcher
+        await sampler
         for page in [*pages, *train_pages]:
             if isinstance(page, SocketPage):
                 await page.close()

@@ -72,7 +72,7 @@ class SocketPage:
         """Rerun the page's fragment as a browser does every `run_every` seconds (the Train
         page's live part); returns the ms from sending to the end of the run."""
         sent = time.perf_counter()
-        await self.rerun(None, fragment=True)
+        await self.rerun(None, auto=True)
         return 1000 * (time.perf_counter() - sent)
 
     async def close(self) -> None:
@@ -80,10 +80,10 @@ class SocketPage:
             await self.socket.close()
 
     async def rerun(
-        self, canvas: str | None, fragment: bool = False
+        self, canvas: str | None, auto: bool = False
     ) -> tuple[float | None, int | None]:
-        """Send a rerun (of the fragment, with the canvas's state if given; else of the page)
-        and read the answer to the end.
+        """Send a rerun and read the answer to the end: of the fragment with the canvas's state
+        if given, of the fragment as its timer asks if `auto`, else of the whole page.
 
         Returns (ms from sending to the prediction arriving, the digit read), None if none. A
         browser would add the canvas's fixed 200 ms send delay, and its drawing.
@@ -96,9 +96,9 @@ class SocketPage:
         if canvas is not None:
             widget = rerun.widget_states.widgets.add()
             widget.id, widget.json_value = self.canvas_id, canvas
-        if canvas is not None or fragment:
+        if canvas is not None or auto:
             rerun.page_script_hash, rerun.fragment_id = self.page_hash, self.fragment_id
-            rerun.is_auto_rerun = canvas is None  # a timed refresh, not a user's action
+        rerun.is_auto_rerun = auto  # a timed refresh, not a user's action
         sent = time.perf_counter()
         await self.socket.send(message.SerializeToString())
         elapsed = digit = None
