@@ -3,7 +3,7 @@
 import json
 import math
 
-from mnist_cnn.bench import main
+from tools.bench import main
 
 
 def test_tiny_benchmark_runs(mnist, capsys):

@@ -40,7 +40,7 @@ from mnist_cnn.data import FILES, DataError, load_mnist, read_mnist_dir
 from mnist_cnn.jobs import JobManager, _ended_unexpectedly
 from mnist_cnn.preprocess import preprocess
 from mnist_cnn.storage import SHIPPED_ID, ModelFileError, ModelStore, load_model_file
-from mnist_cnn.strokes import digit_strokes, render_strokes
+from tools.strokes import digit_strokes, render_strokes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -486,7 +486,7 @@ ELSEWHERE = [
      "the page says 'File must be 5.0MB or smaller'; the server answers 413 / 403",
      "browser/test_server_config_browser.py::test_a_server_started_with_it_refuses_big_and_cross_site_uploads_and_static_files"),
     ("load", "30 students drawing at once while a model trains",
-     "each gets its own digit back, no errors, p95 under 2 s (python -m mnist_cnn.load)",
+     "each gets its own digit back, no errors, p95 under 2 s (python -m tools.load)",
      "browser/test_load_browser.py::test_load_generator_runs"),
 ]  # fmt: skip
 

@@ -14,7 +14,7 @@ from mnist_cnn.jobs import JobManager
 from mnist_cnn.predict import Predictor
 from mnist_cnn.preprocess import preprocess
 from mnist_cnn.storage import ModelStore
-from mnist_cnn.strokes import digit_strokes, render_strokes
+from tools.strokes import digit_strokes, render_strokes
 
 UI = Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui"
 

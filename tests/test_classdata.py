@@ -13,8 +13,8 @@ from mnist_cnn.classdata import ClassDigits, default_class_dir
 from mnist_cnn.config import TrainConfig
 from mnist_cnn.predict import Predictor
 from mnist_cnn.preprocess import preprocess
-from mnist_cnn.strokes import digit_strokes, render_strokes
 from mnist_cnn.training import TrainingCallback, train
+from tools.strokes import digit_strokes, render_strokes
 
 
 def drawing(digit, seed=0):

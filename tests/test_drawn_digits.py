@@ -3,7 +3,7 @@
 import json
 
 from mnist_cnn.cli import main
-from mnist_cnn.strokes import make_drawn_digits
+from tools.strokes import make_drawn_digits
 
 
 def test_shipped_model_reads_drawn_digits(tmp_path, capsys):

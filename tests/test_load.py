@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_cnn.browser import ONE_STROKE_DIGITS, one_stroke
 from mnist_cnn.predict import Predictor
 from mnist_cnn.preprocess import preprocess
-from mnist_cnn.ui.socket_client import PREDICTION_TEXT, canvas_state
+from tools.browser import ONE_STROKE_DIGITS, one_stroke
+from tools.socket_client import PREDICTION_TEXT, canvas_state
 
 
 def as_the_canvas_returns_it(state: str) -> tuple[dict, np.ndarray]:

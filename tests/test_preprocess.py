@@ -10,7 +10,7 @@ from PIL import Image
 
 from mnist_cnn import preprocess as preprocess_module
 from mnist_cnn.preprocess import MAX_PIXELS, Preprocessed, load_image, preprocess
-from mnist_cnn.strokes import digit_strokes, make_drawn_digits, render_strokes
+from tools.strokes import digit_strokes, make_drawn_digits, render_strokes
 
 
 def drawn_digit(digit=3, seed=0, size=280, stroke_width=20, **options) -> Image.Image:

@@ -3,7 +3,7 @@
 A real server using them is tested in tests/browser/test_server_config_browser.py.
 
 `streamlit run` reads `.streamlit/config.toml` from the folder it starts in: the repository
-root, as `mnist_cnn.browser.start_app` (and the README) start it.
+root, as `tools.browser.start_app` (and the README) start it.
 """
 
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""Tests for mnist_cnn.strokes: synthetic handwritten digits as pen strokes."""
+"""Tests for tools.strokes: synthetic handwritten digits as pen strokes."""
 
 import collections
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_cnn import strokes as strokes_module
 from mnist_cnn.preprocess import preprocess
-from mnist_cnn.strokes import digit_strokes, make_drawn_digits, render_strokes
+from tools import strokes as strokes_module
+from tools.strokes import digit_strokes, make_drawn_digits, render_strokes
 
 
 @pytest.mark.parametrize("digit", range(10))

@@ -2,7 +2,7 @@
 
     app_server(script="app.py", env=None) -> URL   one server per script and env, per session
     page, context, new_context                      pytest-playwright's, with the idle tracker
-    browser_type_launch_args                        the Chromium mnist_cnn.browser finds
+    browser_type_launch_args                        the Chromium tools.browser finds
 
 Every test in this folder is marked `browser`. A failing one gets the servers' log tails in
 its report. No Chromium at all: the tests skip, or fail when $CI is set. See NOTES.md.
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from mnist_cnn import browser
-from mnist_cnn.browser import (  # noqa: F401  (test modules import these from here)
+from tools import browser
+from tools.browser import (  # noqa: F401  (test modules import these from here)
     clear_canvas,
     draw_strokes,
     open_app,

@@ -2,14 +2,14 @@
 
 import numpy as np
 
-from mnist_cnn.browser import (
+from tools.browser import (
     app_exceptions,
     draw_strokes,
     open_app,
     read_prediction,
     wait_for_rerun,
 )
-from mnist_cnn.strokes import digit_strokes
+from tools.strokes import digit_strokes
 
 
 def test_a_corrected_drawing_shows_in_the_gallery(app_server, page, tmp_path_factory):

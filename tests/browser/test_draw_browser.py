@@ -1,6 +1,6 @@
 """The Draw page in a real browser: digits drawn with the mouse or a finger, photos uploaded.
 
-The digits come from mnist_cnn.strokes with a fixed seed, drawn with the page's default brush
+The digits come from tools.strokes with a fixed seed, drawn with the page's default brush
 (20 px on the 280 px canvas), which gives MNIST-like strokes. With MNIST_CNN_SCREENSHOTS=1,
 one test also saves assets/screenshot-draw.png (for the README).
 """
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from mnist_cnn.browser import (
+from tools.browser import (
     REPO_ROOT,
     app_exceptions,
     clear_canvas,
@@ -22,7 +22,7 @@ from mnist_cnn.browser import (
     upload_file,
     wait_for_rerun,
 )
-from mnist_cnn.strokes import digit_strokes, render_strokes
+from tools.strokes import digit_strokes, render_strokes
 
 PREDICTED = re.compile(r"(\d) · \d+% sure")
 SCREENSHOT = REPO_ROOT / "assets" / "screenshot-draw.png"

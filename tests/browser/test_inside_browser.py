@@ -1,7 +1,7 @@
 """The Inside the CNN page in a real browser: draw a digit, see every layer's pictures and the
 prediction, turn the digit with the keyboard on the rotation slider, switch presenter mode on.
 
-The digits come from mnist_cnn.strokes with a fixed seed, as in test_draw_browser.py.
+The digits come from tools.strokes with a fixed seed, as in test_draw_browser.py.
 """
 
 import re
@@ -9,8 +9,8 @@ import re
 import numpy as np
 import pytest
 
-from mnist_cnn.browser import app_exceptions, draw_strokes, open_app, wait_for_rerun
-from mnist_cnn.strokes import digit_strokes
+from tools.browser import app_exceptions, draw_strokes, open_app, wait_for_rerun
+from tools.strokes import digit_strokes
 
 PREDICTED = re.compile(r"(\d) · (\d+)% sure")
 PREDICTION = ".st-key-inside-prediction"

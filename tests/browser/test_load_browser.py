@@ -1,4 +1,4 @@
-"""The classroom load generator (`python -m mnist_cnn.load`), run small: 4 sessions (one in
+"""The classroom load generator (`python -m tools.load`), run small: 4 sessions (one in
 Chromium, three over the websocket), 2 digits each, and 2 sessions watching the Train page."""
 
 import os
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 @pytest.mark.slow
 def test_load_generator_runs(mnist, browser_type_launch_args):  # the fixture skips without Chromium
     done = subprocess.run(
-        [sys.executable, "-m", "mnist_cnn.load", "--sessions", "4", "--browsers", "1", "--strokes", "2",
+        [sys.executable, "-m", "tools.load", "--sessions", "4", "--browsers", "1", "--strokes", "2",
          "--watchers", "2"],
         cwd=ROOT, env={**os.environ, "MNIST_DATA_DIR": mnist.source},
         capture_output=True, text=True, timeout=600,

@@ -5,8 +5,8 @@ import shutil
 
 from playwright.sync_api import expect
 
-from mnist_cnn.browser import app_exceptions, open_app, wait_for_rerun
 from mnist_cnn.storage import ASSETS_DIR, ModelStore
+from tools.browser import app_exceptions, open_app, wait_for_rerun
 
 
 def add_copy_of_shipped_model(models_dir, name, test_accuracy, seconds):

@@ -5,7 +5,7 @@ import urllib.request
 
 import pytest
 
-from mnist_cnn import browser
+from tools import browser
 
 UPLOAD_PAGE = """
 import streamlit as st

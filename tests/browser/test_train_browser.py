@@ -18,8 +18,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from mnist_cnn.browser import app_exceptions, open_app, wait_for_app_idle, wait_for_rerun
 from mnist_cnn.data import find_mnist_dir
+from tools.browser import app_exceptions, open_app, wait_for_app_idle, wait_for_rerun
 
 # 2,000 images in batches of 8, twice: 500 steps, several seconds, so the bar visibly moves.
 TINY = {"Train size": 2000, "Validation size": 200, "Epochs": 2, "Batch size": 8}

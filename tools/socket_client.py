@@ -5,7 +5,7 @@ ForwardMsg down). After a stroke it sends the canvas's new state (its drawing as
 URL) in a rerun request for the Draw page's fragment. SocketPage sends exactly that, with no
 browser drawing or rendering, and reads the answer: thirty of them cost the server what thirty
 students' own computers would, while leaving its cores to it. It lives with the pages because,
-like them, it needs Streamlit (its message definitions); `python -m mnist_cnn.load` uses it.
+like them, it needs Streamlit (its message definitions); `python -m tools.load` uses it.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from mnist_cnn.browser import TIMEOUT_MS
-from mnist_cnn.strokes import render_strokes
+from tools.browser import TIMEOUT_MS
+from tools.strokes import render_strokes
 
 # The Draw page's headline once it has read a digit (ui/draw.py show_prediction).
 PREDICTION_TEXT = re.compile(r"^# (\d) · \d+% sure")

@@ -1,4 +1,4 @@
-"""Benchmark: `python -m mnist_cnn.bench` prints, from one run on this machine, how fast things are.
+"""Benchmark: `python -m tools.bench` prints, from one run on this machine, how fast things are.
 
 1. Seconds per epoch of the notebook's network trained the notebook's way (`model.fit` on NumPy
    arrays, float32, batch 200) against the package's own training path, with final accuracies.
@@ -162,7 +162,7 @@ def browser_figures(strokes: int, models_dir: str) -> dict:
     """Start-up and round trips in Chromium, idle and while the app trains a network."""
     from playwright.sync_api import sync_playwright
 
-    from mnist_cnn import browser
+    from tools import browser
 
     env = {"MNIST_CNN_MODELS_DIR": models_dir}
     figures = {}
@@ -293,7 +293,7 @@ def as_table(results: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m mnist_cnn.bench", description=__doc__.splitlines()[0]
+        prog="python -m tools.bench", description=__doc__.splitlines()[0]
     )
     parser.add_argument(
         "--tiny", action="store_true", help="small sizes, to check it works (about a minute)"

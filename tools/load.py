@@ -1,6 +1,6 @@
 """A classroom on one server: many sessions drawing digits at once while a model trains.
 
-    python -m mnist_cnn.load --sessions 30 --browsers 3 --strokes 5 [--watchers 10]
+    python -m tools.load --sessions 30 --browsers 3 --strokes 5 [--watchers 10]
 
 Starts the app (a temporary models folder), starts one training run from the Train page, opens
 the sessions (each its own Streamlit session, as separate students are), and has every session
@@ -10,7 +10,7 @@ session failed (an exception, a timeout, an error shown by the app).
 
 Two kinds of session:
 - `--browsers` of them are Chromium pages drawing with the mouse; they time, in the page,
-  mouse-up to the prediction on screen (mnist_cnn.browser's round-trip JavaScript), which
+  mouse-up to the prediction on screen (tools.browser's round-trip JavaScript), which
   includes the canvas's fixed 200 ms send delay.
 - the others speak Streamlit's own websocket protocol: they send what a browser's canvas sends
   after a stroke (its drawing as a PNG) and time "sent" to "prediction received".
@@ -22,7 +22,7 @@ thirty in Chromium. The CPU line says who used the processors while the sessions
 `--watchers N` adds N more websocket sessions with the Train page open while the others draw:
 they ask for its live part every second, as a browser does, and time each refresh.
 
-Needs Playwright and a Chromium (see mnist_cnn.browser) and MNIST for the training run.
+Needs Playwright and a Chromium (see tools.browser) and MNIST for the training run.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_cnn.browser import (
+from tools.browser import (
     IDLE_JS,
     ONE_STROKE_DIGITS,
     PREDICTION,
@@ -53,7 +53,7 @@ from mnist_cnn.browser import (
     one_stroke,
     start_app,
 )
-from mnist_cnn.ui.socket_client import SocketPage, canvas_state
+from tools.socket_client import SocketPage, canvas_state
 
 TRAIN_EPOCHS = 50  # the training run outlasts the drawing
 OPENING_AT_ONCE = 6  # pages loading the app at the same time, while sessions open
@@ -167,7 +167,7 @@ async def run_session(page, session: Session, start: asyncio.Event, think_s: flo
         session.error = f"{step}: {type(error).__name__}: {str(error).splitlines()[0][:300]}"
 
 
-# --- One session through Streamlit's own websocket protocol (mnist_cnn.ui.socket_client) ---
+# --- One session through Streamlit's own websocket protocol (tools.socket_client) ---
 
 
 async def run_socket_session(page: SocketPage, session: Session, start, think_s) -> None:
@@ -362,7 +362,7 @@ def summary(times: list[float]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m mnist_cnn.load", description=__doc__.split("\n")[0]
+        prog="python -m tools.load", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--sessions", type=int, default=30, help="sessions (students) in all")
     parser.add_argument(

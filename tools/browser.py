@@ -2,7 +2,7 @@
 
 Used by the browser tests (tests/browser) and the benchmark. The functions take Playwright's
 objects (playwright, browser, page) but this module never imports Playwright, so
-`import mnist_cnn.browser` works without it installed.
+`import tools.browser` works without it installed.
 
     from playwright.sync_api import sync_playwright
 
@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_cnn.strokes import digit_strokes
+from tools.strokes import digit_strokes
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_MS = 60_000  # the app's first run imports TensorFlow: slow on a busy machine
