@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
-import os
 import sys
 import uuid
 from pathlib import Path
 
-from mnist_cnn.config import PRESETS, TrainConfig
-from mnist_cnn.training import Progress, TrainingCallback
+from mnist_cnn.config import FIELD_TYPES, PRESETS, SETTINGS, TrainConfig
+from mnist_cnn.progress import Progress, TrainingCallback
+from mnist_cnn.quiet import load_tensorflow
 
 
 class TerminalProgress(TrainingCallback):
@@ -47,27 +46,35 @@ class TerminalProgress(TrainingCallback):
 
 
 def add_hyperparameter_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per TrainConfig field, e.g. --kernel-size 3, --augment / --no-augment."""
+    """One flag per TrainConfig field, e.g. --kernel-size 3, --augment / --no-augment, with the
+    field's plain-language help and range (mnist_cnn.config.SETTINGS)."""
     group = parser.add_argument_group("hyperparameters (default: the preset's value)")
-    for field in dataclasses.fields(TrainConfig):
-        flag = "--" + field.name.replace("_", "-")
-        if field.type == "bool":
+    for name, described in SETTINGS.items():
+        flag = "--" + name.replace("_", "-")
+        kind = FIELD_TYPES[name]
+        help_text = f"{described.label}: {described.help}"
+        if kind is bool:
             group.add_argument(
-                flag, dest=field.name, action=argparse.BooleanOptionalAction, default=None
+                flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=help_text
+            )
+        elif described.choices:
+            group.add_argument(
+                flag, dest=name, choices=described.choices, default=None, help=help_text
             )
         else:
-            kind = {"int": int, "float": float, "str": str}[field.type]
+            help_text += f" ({described.low:g} to {described.high:g})"
             group.add_argument(
-                flag, dest=field.name, type=kind, default=None, metavar=field.type.upper()
+                flag,
+                dest=name,
+                type=kind,
+                default=None,
+                metavar=kind.__name__.upper(),
+                help=help_text,
             )
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    changes = {
-        field.name: getattr(args, field.name)
-        for field in dataclasses.fields(TrainConfig)
-        if getattr(args, field.name) is not None
-    }
+    changes = {name: getattr(args, name) for name in SETTINGS if getattr(args, name) is not None}
     return PRESETS[args.preset].replace(**changes)
 
 
@@ -200,10 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # --help and bad flags end here, before TensorFlow loads
     try:
+        if args.command != "train" or config_from_args(args):  # bad settings: no TensorFlow either
+            load_tensorflow()
         return args.handler(args)
     except (
         ValueError

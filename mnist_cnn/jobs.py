@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 
 from mnist_cnn.config import TrainConfig
 from mnist_cnn.data import load_mnist
+from mnist_cnn.progress import Progress, TrainingCallback
 from mnist_cnn.runs import train_run
 from mnist_cnn.storage import ModelStore
-from mnist_cnn.training import Progress, TrainingCallback
 
 FINAL = ("finished", "stopped", "failed", "cancelled")
 MAX_BATCH_POINTS = 2000  # batch_history keeps every k-th batch so that it stays about this long

@@ -6,7 +6,7 @@ early, a `threading.Event`: training stops within one batch of the event being s
 
 The loop is written out (no `model.fit`): one compiled gradient step per batch, the images kept
 in memory. On these 2-core machines that is faster and steadier than `fit` with `tf.data`; the
-benchmark (`python -m mnist_cnn.bench`) measures the difference.
+benchmark (`python -m tools.bench`) measures the difference.
 """
 
 from __future__ import annotations
@@ -25,48 +25,7 @@ from mnist_cnn.config import TrainConfig
 from mnist_cnn.data import MnistData
 from mnist_cnn.evaluation import evaluate
 from mnist_cnn.model import build_model
-
-
-@dataclass(frozen=True)
-class Progress:
-    epoch: int  # current epoch, counting from 1
-    epochs: int  # epochs planned
-    batch: int  # batches finished in the current epoch
-    batches_per_epoch: int
-    loss: float  # training loss, running mean over this epoch
-    accuracy: float  # training accuracy, running mean over this epoch
-    val_loss: float | None  # validation loss after the last finished epoch
-    val_accuracy: float | None
-    elapsed: float  # seconds since training started
-    eta: float | None  # estimated seconds left, None until a few batches are timed
-
-    @property
-    def step(self) -> int:
-        """Batches finished over all epochs."""
-        return (self.epoch - 1) * self.batches_per_epoch + self.batch
-
-    @property
-    def total_steps(self) -> int:
-        return self.epochs * self.batches_per_epoch
-
-    @property
-    def fraction(self) -> float:
-        return self.step / self.total_steps
-
-
-class TrainingCallback:
-    """Base class for progress listeners; override what you need.
-
-    While training, `self.model` is the network being trained (as in Keras callbacks).
-    """
-
-    model: keras.Model | None = None
-
-    def on_batch_end(self, progress: Progress) -> None:
-        pass
-
-    def on_epoch_end(self, progress: Progress) -> None:
-        pass
+from mnist_cnn.progress import Progress, TrainingCallback
 
 
 @dataclass

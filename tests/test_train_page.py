@@ -133,7 +133,7 @@ def test_impossible_settings_are_refused_before_anything_starts(train_page, mode
 
     set_numbers(train_page, "seed", kernel_size=5, train_size=55_500)  # + 5,000 > 60,000
     [error] = texts(train_page.error)
-    assert "train_size + validation_size" in error
+    assert "train_size=55500, validation_size=5000" in error
     assert train_page.button(key="start").disabled
 
     set_numbers(train_page, "seed", train_size=55_000)

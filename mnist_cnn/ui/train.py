@@ -9,62 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from mnist_cnn.classdata import HELD_OUT_EVERY, ClassDigits
-from mnist_cnn.config import OPTIMIZERS, PRESETS, TrainConfig
+from mnist_cnn.config import FIELD_TYPES, GROUPS, PRESETS, SETTINGS, TrainConfig
 from mnist_cnn.data import find_mnist_dir
 from mnist_cnn.jobs import FINAL, JobManager
 from mnist_cnn.model import build_model, describe_model
 from mnist_cnn.storage import SHIPPED_ID, ModelFileError, default_models_dir
 from mnist_cnn.ui.common import get_store, sidebar
 
-# What each setting means, for a student. Grouped as on the page.
-GROUPS = {
-    "Architecture": {
-        "conv1_filters": "How many different patterns (edges, curves) the first convolution looks for.",
-        "conv2_filters": "How many patterns the second convolution builds out of the first ones.",
-        "kernel_size": "How many pixels wide each pattern detector is (5 means 5×5 pixels).",
-        "pool_size": "Max pooling keeps the strongest response in each square this wide, shrinking the map.",
-        "conv_dropout": "Fraction of convolution features switched off at random while training, against overfitting.",
-        "dense_units": "Neurons in the hidden layer that combines all features before the final answer.",
-        "dense_dropout": "Fraction of hidden neurons switched off at random while training.",
-    },
-    "Optimisation": {
-        "optimizer": "The rule that nudges the weights after each batch. Adam is a good default.",
-        "learning_rate": "How big each nudge is. Too big: it jumps around; too small: it learns slowly.",
-        "lr_decay": "Shrink the learning rate smoothly to zero by the end: steadier final steps.",
-        "batch_size": "Images looked at before each nudge of the weights.",
-        "epochs": "How many times the network sees every training image.",
-        "seed": "Starting point of all randomness: the same seed gives the same network again.",
-    },
-    "Data": {
-        "train_size": "Training images used. Fewer train faster but read worse.",
-        "validation_size": "Images kept aside to check, after each epoch, how well it reads unseen digits.",
-        "augment": "Randomly shift, turn, zoom and re-ink the training images, so it copes with real handwriting.",
-        "augment_shift": "Largest shift, as a fraction of the image width.",
-        "augment_rotation": "Largest rotation, in degrees.",
-        "augment_scale": "Largest zoom in or out, as a fraction.",
-        "augment_thickness": "How much strokes are made thicker or thinner (0 = never).",
-    },
-}
-# Number inputs: (smallest, largest, step). Anything else is a checkbox or the optimizer menu.
-RANGES = {
-    "conv1_filters": (1, 256, 1),
-    "conv2_filters": (1, 256, 1),
-    "kernel_size": (1, 13, 1),
-    "pool_size": (1, 4, 1),
-    "conv_dropout": (0.0, 0.95, 0.05),
-    "dense_units": (1, 2048, 1),
-    "dense_dropout": (0.0, 0.95, 0.05),
-    "learning_rate": (0.00001, 0.5, 0.0005),
-    "batch_size": (1, 4096, 1),
-    "epochs": (1, 200, 1),
-    "seed": (0, 2**31 - 1, 1),
-    "train_size": (100, 60_000, 500),
-    "validation_size": (0, 20_000, 500),
-    "augment_shift": (0.0, 0.45, 0.05),
-    "augment_rotation": (0.0, 85.0, 5.0),
-    "augment_scale": (0.0, 0.45, 0.05),
-    "augment_thickness": (0.0, 0.95, 0.1),
-}
 FINISHED_LOOK = {
     "finished": "✅",
     "stopped": "⏹️",
@@ -91,33 +42,39 @@ def owner() -> str:
 
 
 def hyperparameter_inputs(start: TrainConfig, preset: str) -> dict:
-    """One input per TrainConfig field, grouped; returns the values entered."""
+    """One input per TrainConfig field, grouped as mnist_cnn.config.SETTINGS says; returns the
+    values entered."""
     values = {}
-    for column, (group, fields) in zip(st.columns(len(GROUPS)), GROUPS.items(), strict=True):
+    for column, group in zip(st.columns(len(GROUPS)), GROUPS, strict=True):
         with column:
             st.subheader(group)
-            for name, help_text in fields.items():
-                label = name.replace("_", " ").capitalize()
+            for name, described in SETTINGS.items():
+                if described.group != group:
+                    continue
+                label = f"{described.label} ({name})"
                 key = f"{name}-{preset}"  # a new preset starts from its own values
                 default = getattr(start, name)
-                if name == "optimizer":
+                if described.choices:
                     values[name] = st.selectbox(
-                        label, OPTIMIZERS, OPTIMIZERS.index(default), key=key, help=help_text
+                        label,
+                        described.choices,
+                        described.choices.index(default),
+                        key=key,
+                        help=described.help,
                     )
-                elif isinstance(default, bool):
-                    values[name] = st.checkbox(label, default, key=key, help=help_text)
+                elif FIELD_TYPES[name] is bool:
+                    values[name] = st.checkbox(label, default, key=key, help=described.help)
                 else:
-                    low, high, step = RANGES[name]
-                    number_format = "%.5f" if name == "learning_rate" else None
+                    kind = FIELD_TYPES[name]
                     values[name] = st.number_input(
                         label,
-                        low,
-                        high,
+                        kind(described.low),
+                        kind(described.high),
                         default,
-                        step,
+                        kind(described.step),
                         key=key,
-                        help=help_text,
-                        format=number_format,
+                        help=described.help,
+                        format="%.5f" if name == "learning_rate" else None,
                     )
     return values
 
