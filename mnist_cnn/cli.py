@@ -89,7 +89,7 @@ def command_train(args: argparse.Namespace) -> int:
     if args.out:
         record = ModelRecord(id=uuid.uuid4().hex[:6], name=name, directory=str(Path(args.out)))
     else:
-        record = ModelStore().new_run(name, config.to_dict())
+        record = ModelStore().new_run(name, config)
     print(f"Training on {data.source}; saving to {record.directory}", file=sys.stderr)
     train_run(config, data, record, callbacks=[TerminalProgress()])
     summary = {

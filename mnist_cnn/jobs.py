@@ -27,9 +27,11 @@ from mnist_cnn.config import TrainConfig
 from mnist_cnn.data import load_mnist
 from mnist_cnn.progress import Progress, TrainingCallback
 from mnist_cnn.runs import train_run
+from mnist_cnn.status import Status
 from mnist_cnn.storage import ModelStore
 
-FINAL = ("finished", "stopped", "failed", "cancelled")
+# A job is over in these; a run left INTERRUPTED is found by recover(), never by a job.
+FINAL = (Status.FINISHED, Status.STOPPED, Status.FAILED, Status.CANCELLED)
 MAX_BATCH_POINTS = 2000  # batch_history keeps every k-th batch so that it stays about this long
 _SPAWN = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or locks inherited
 
@@ -42,7 +44,7 @@ class Job:
     name: str
     config: TrainConfig
     owner: str  # who submitted it (the browser session); the manager does not interpret it
-    status: str = "queued"  # queued, starting, running, finished, stopped, failed, cancelled
+    status: Status = Status.QUEUED
     submitted_at: float = 0.0  # time.time() values
     started_at: float | None = None
     finished_at: float | None = None
@@ -68,11 +70,11 @@ class JobManager:
         self.recover()
 
     def recover(self) -> list[str]:
-        """Mark runs left queued or running by a server process that is gone as "interrupted"."""
+        """Mark runs left queued or running by a server process that is gone as interrupted."""
         fixed = []
         for record in self.store.list():
-            if record.status in ("queued", "running") and not _alive(record.pid):
-                record.status = "interrupted"
+            if record.status in (Status.QUEUED, Status.RUNNING) and not _alive(record.pid):
+                record.status = Status.INTERRUPTED
                 record.error = "The server stopped before this run finished."
                 self.store.update(record)
                 fixed.append(record.id)
@@ -82,14 +84,14 @@ class JobManager:
     def submit(
         self, config: TrainConfig, name: str, owner: str, extra_images=None, extra_labels=None
     ) -> Job:
-        """Record a new run (status "queued", listed at once) and queue it; returns its Job."""
+        """Record a new run (queued, listed at once) and queue it; returns its Job."""
         if (extra_images is None) != (extra_labels is None) or (
             extra_images is not None and len(extra_images) != len(extra_labels)
         ):
             raise ValueError(
                 "extra_images and extra_labels must be given together, one label each."
             )
-        record = self.store.new_run(name, config.to_dict(), status="queued")
+        record = self.store.new_run(name, config, status=Status.QUEUED)
         record.pid = os.getpid()  # this server owns it until its child starts: see recover()
         self.store.update(record)
         job = Job(record.id, record.name, config, owner, submitted_at=time.time())
@@ -111,7 +113,7 @@ class JobManager:
                 return False
             self._waiting.remove(job_id)
             del self._extras[job_id]
-            self._set_final(job_id, "cancelled")
+            self._set_final(job_id, Status.CANCELLED)
         shutil.rmtree(self.store.root / job_id, ignore_errors=True)
         return True
 
@@ -162,16 +164,20 @@ class JobManager:
                     return
                 job_id = self._current = self._waiting.pop(0)
                 job = self._jobs[job_id]
-                job.status, job.started_at = "starting", time.time()
+                job.status, job.started_at = Status.STARTING, time.time()
                 extras = self._extras.pop(job_id)
                 self._stop.clear()
             try:
                 status, error, accuracy = self._run_child(job, extras)
             except Exception as problem:  # e.g. no process could start; the worker carries on
-                status, error, accuracy = "failed", f"{type(problem).__name__}: {problem}", None
+                status, error, accuracy = (
+                    Status.FAILED,
+                    f"{type(problem).__name__}: {problem}",
+                    None,
+                )
                 with contextlib.suppress(Exception):  # the record may be unusable too
                     record = self.store.get(job_id)
-                    record.status, record.error = "failed", error
+                    record.status, record.error = Status.FAILED, error
                     self.store.update(record)
             with self._lock:
                 job.error, job.test_accuracy, self._current = error, accuracy, None
@@ -201,12 +207,15 @@ class JobManager:
         process.join()
         events.close()
         record = self.store.get(job.id)
-        if record.status in ("queued", "running"):  # the child died, or could not write (disk full)
-            record.status = "failed"
+        if record.status in (
+            Status.QUEUED,
+            Status.RUNNING,
+        ):  # the child died, or could not write (disk full)
+            record.status = Status.FAILED
             record.error = child_error or _ended_unexpectedly(process.exitcode)
             with contextlib.suppress(OSError, ValueError):  # the job says why all the same
                 self.store.update(record)
-        status = record.status if record.status in FINAL else "failed"
+        status = record.status if record.status in FINAL else Status.FAILED
         return status, record.error, record.test_accuracy
 
     # --- helpers; the lock is held ---
@@ -226,7 +235,7 @@ class JobManager:
 
 
 def _add_progress(job: Job, kind: str, progress: Progress) -> None:
-    job.status, job.progress = "running", progress
+    job.status, job.progress = Status.RUNNING, progress
     if kind == "batch":
         every = math.ceil(progress.total_steps / MAX_BATCH_POINTS)
         if progress.step % every == 0 or progress.step == progress.total_steps:
@@ -303,11 +312,11 @@ def _train_in_child(store, job_id, config, data_dir, extras, events, stop, paren
         data = load_mnist(data_dir)
         train_run(config, data, record, [_SendProgress(events, parent_pid)], stop, *extras)
     except _ServerGone:
-        record.status, record.error = "interrupted", "The server stopped during training."
+        record.status, record.error = Status.INTERRUPTED, "The server stopped during training."
         store.update(record)
         events.cancel_join_thread()  # nobody may be reading the queue any more
     except BaseException as error:
-        record.status, record.error = "failed", f"{type(error).__name__}: {error}"[:2000]
+        record.status, record.error = Status.FAILED, f"{type(error).__name__}: {error}"[:2000]
         events.put(("error", record.error))
         with contextlib.suppress(OSError, ValueError):  # a full disk: the server records it
             store.update(record)

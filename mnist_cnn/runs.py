@@ -16,6 +16,7 @@ from mnist_cnn.config import TrainConfig
 from mnist_cnn.data import MnistData
 from mnist_cnn.evaluation import evaluate
 from mnist_cnn.model import parameter_count
+from mnist_cnn.status import Status
 from mnist_cnn.storage import (
     ModelFileError,
     ModelRecord,
@@ -41,8 +42,8 @@ def train_run(
     The model file is replaced atomically, so a crash never leaves half a model behind. A full
     disk or a read-only folder raises ModelFileError and leaves the files there as they were.
     """
-    record.status, record.error, record.pid = "running", None, os.getpid()
-    record.config = config.to_dict()
+    record.status, record.error, record.pid = Status.RUNNING, None, os.getpid()
+    record.config = config
     record.dataset_checksum = data.checksum
     record.versions = library_versions()
     try:
@@ -56,11 +57,11 @@ def train_run(
         record.test_accuracy, record.test_loss = scores.accuracy, scores.loss
         record.parameters = parameter_count(result.model)
         save_model_file(result.model, record)
-        record.status = "stopped" if result.stopped else "finished"
+        record.status = Status.STOPPED if result.stopped else Status.FINISHED
         write_metadata(record)
         return result
     except BaseException as error:
-        record.status = "failed"
+        record.status = Status.FAILED
         record.error = f"{type(error).__name__}: {error}"[:2000]
         with contextlib.suppress(ModelFileError):  # e.g. the disk is full: raise the first error
             write_metadata(record)

@@ -25,13 +25,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mnist_cnn.config import TrainConfig
+from mnist_cnn.status import Status
+
 if TYPE_CHECKING:  # Keras (and TensorFlow) load only when a model is read or written
     import keras
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 SHIPPED_ID = "shipped"
-# Run states. A run is "running" while a trainer works on it; "interrupted" if the server died then.
-STATUSES = ("queued", "running", "finished", "stopped", "failed", "interrupted")
 MAX_NAME_LENGTH = 60
 
 
@@ -141,9 +142,9 @@ class ModelRecord:
 
     id: str
     name: str
-    status: str = "finished"
+    status: Status = Status.FINISHED
     created_at: str = field(default_factory=now_iso)
-    config: dict = field(default_factory=dict)  # TrainConfig fields
+    config: TrainConfig | None = None  # the hyperparameters it was trained with
     history: dict = field(default_factory=dict)  # per-epoch loss, accuracy, val_loss, val_accuracy
     test_accuracy: float | None = None
     test_loss: float | None = None
@@ -178,6 +179,11 @@ class ModelRecord:
             name for name in cls.__dataclass_fields__ if name not in ("directory", "read_only")
         }
         values = {key: value for key, value in data.items() if key in known}
+        values["status"] = Status(values.get("status", Status.FINISHED))  # ValueError if unknown
+        if values.get("config"):
+            values["config"] = TrainConfig.from_dict(values["config"])
+        else:
+            values["config"] = None
         return cls(**values, directory=str(directory), read_only=read_only)
 
 
@@ -185,8 +191,7 @@ def write_metadata(record: ModelRecord) -> None:
     """Save a record's metadata.json in its folder (atomically)."""
     if record.read_only:
         raise ModelFileError("The shipped model is read-only.")
-    if record.status not in STATUSES:
-        raise ValueError(f"Unknown status. Received: status={record.status!r}")
+    Status(record.status)  # ValueError for a word that is not a status
     with _writing("metadata.json", Path(record.directory)):
         Path(record.directory).mkdir(parents=True, exist_ok=True)
         write_json_atomic(record.to_dict(), Path(record.directory) / "metadata.json")
@@ -235,7 +240,7 @@ class ModelStore:
             data = json.loads(metadata_path.read_text())
         except (OSError, ValueError):
             data = {}
-        data.update(id=SHIPPED_ID, status="finished")
+        data.update(id=SHIPPED_ID, status=Status.FINISHED)
         data.setdefault("name", "Shipped model")
         return ModelRecord.from_dict(data, self.shipped_dir, read_only=True)
 
@@ -261,7 +266,7 @@ class ModelStore:
             return ModelRecord(
                 id=model_id,
                 name=model_id,
-                status="failed",
+                status=Status.FAILED,
                 error=f"metadata.json is unreadable ({error}); this model is skipped.",
                 directory=str(directory),
             )
@@ -283,12 +288,14 @@ class ModelStore:
 
     def load(self, model_id: str) -> keras.Model:
         record = self.get(model_id)
-        if record.error and record.status != "failed":
+        if record.error and record.status != Status.FAILED:
             raise ModelFileError(record.error)
         return load_model_file(record.model_path)
 
     # --- writing ---
-    def new_run(self, name: str, config: dict, status: str = "queued") -> ModelRecord:
+    def new_run(
+        self, name: str, config: TrainConfig, status: Status = Status.QUEUED
+    ) -> ModelRecord:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         model_id = f"{stamp}-{uuid.uuid4().hex[:6]}"
         directory = self.root / model_id
@@ -319,7 +326,7 @@ class ModelStore:
         record = self.get(model_id)
         if record.read_only:
             raise ModelFileError("The shipped model cannot be deleted.")
-        if record.status in ("queued", "running"):
+        if record.status in (Status.QUEUED, Status.RUNNING):
             raise ModelFileError("Stop or cancel this run before deleting it.")
         if self.active_id() == model_id:
             write_json_atomic({"model": SHIPPED_ID}, self.root / "active.json")

@@ -246,7 +246,7 @@ def shows_message_not_traceback(page) -> bool:
 
 def left_running_by_a_dead_process(tmp: Path):
     store = ModelStore(tmp / "models")
-    record = store.new_run("left behind", {}, status="running")
+    record = store.new_run("left behind", TrainConfig(), status="running")
     record.pid = 2**22 + 1  # above Linux's pid_max: no such process
     store.update(record)
     JobManager(store)  # a server starting
@@ -262,7 +262,7 @@ def store_with_active(tmp: Path, active: str):
 
 def new_run_named(tmp: Path, name: str):
     store = ModelStore(tmp / "models")
-    record = store.new_run(name, {})
+    record = store.new_run(name, TrainConfig())
     return store, record
 
 
@@ -339,12 +339,12 @@ CASES = [
          lambda ctx: preprocess(io.StringIO("text")), ValueError, "binary mode"),
     # Hyperparameters (the Train page builds TrainConfig(**values) and shows the ValueError)
     Case("hyperparameters", "epochs=0", "refused: names the field and the value",
-         lambda ctx: TrainConfig(epochs=0), ValueError, "epochs must be at least 1.*epochs=0"),
-    Case("hyperparameters", "kernel_size=30", "refused: 'at most 13'",
+         lambda ctx: TrainConfig(epochs=0), ValueError, "epochs must be between 1 and 200.*epochs=0"),
+    Case("hyperparameters", "kernel_size=30", "refused: 'between 1 and 13'",
          lambda ctx: TrainConfig(kernel_size=30), ValueError, "kernel_size=30"),
-    Case("hyperparameters", "kernel_size=12 (too big after pooling)", "refused: 'does not fit', with the map sizes",
-         lambda ctx: TrainConfig(kernel_size=12), ValueError, "does not fit"),
-    Case("hyperparameters", "dense_dropout=1", "refused: 'below 1.0'",
+    Case("hyperparameters", "kernel_size=12 (too big after pooling)", "refused: 'do not fit', with the widest detector that fits",
+         lambda ctx: TrainConfig(kernel_size=12), ValueError, "do not fit.*at most 9 pixels"),
+    Case("hyperparameters", "dense_dropout=1", "refused: 'between 0 and 0.95'",
          lambda ctx: TrainConfig(dense_dropout=1.0), ValueError, "dense_dropout=1.0"),
     Case("hyperparameters", "learning_rate=NaN", "refused: names the field",
          lambda ctx: TrainConfig(learning_rate=float("nan")), ValueError, "learning_rate=nan"),
@@ -360,12 +360,12 @@ CASES = [
          lambda ctx: TrainConfig(augment="yes"), ValueError, "True or False"),
     Case("hyperparameters", "optimizer='adamw'", "refused: lists adam, sgd, rmsprop",
          lambda ctx: TrainConfig(optimizer="adamw"), ValueError, "adam, sgd, rmsprop"),
-    Case("hyperparameters", "train_size + validation_size > 60000", "refused: 'at most 60000'",
-         lambda ctx: TrainConfig(train_size=60_000, validation_size=5_000), ValueError, "at most 60000"),
+    Case("hyperparameters", "train_size + validation_size > 60000", "refused: 'more than the 60,000 MNIST training images'",
+         lambda ctx: TrainConfig(train_size=60_000, validation_size=5_000), ValueError, "more than the 60,000"),
     Case("hyperparameters", "an unknown field (from a dict)", "refused: 'Unknown hyperparameter(s)'",
          lambda ctx: TrainConfig.from_dict({"epochs": 1, "layers": 9}), ValueError, "Unknown hyperparameter"),
-    Case("CLI", "python -m mnist_cnn train --epochs -1 (a real process)", "exit 2: 'error: epochs must be at least 1 ...'",
-         lambda ctx: cli_process("train", "--epochs", "-1"), check=refused_with(2, "error: epochs must be at least 1")),
+    Case("CLI", "python -m mnist_cnn train --epochs -1 (a real process)", "exit 2: 'error: epochs must be between 1 and 200 ...'",
+         lambda ctx: cli_process("train", "--epochs", "-1"), check=refused_with(2, "error: epochs must be between 1 and 200")),
     Case("CLI", "train --kernel-size 30", "exit 2, names kernel_size=30, before reading any data",
          lambda ctx: cli("train", "--kernel-size", "30"), check=refused_with(2, "kernel_size=30")),
     Case("CLI", "train --dense-dropout abc", "exit 2: argparse's 'invalid float value'",
@@ -442,7 +442,7 @@ CASES = [
     Case("runs", "a training child killed with SIGKILL (exit -9)", "the job fails: 'killed, perhaps out of memory'",
          lambda ctx: _ended_unexpectedly(-9), check=lambda r: "killed, perhaps out of memory" in r),
     Case("runs", "a read-only models folder when starting a run", "ModelFileError 'Could not write a new run ... Read-only'",
-         lambda ctx: (read_only(ctx), ModelStore(ctx.tmp / "models").new_run("x", {})),
+         lambda ctx: (read_only(ctx), ModelStore(ctx.tmp / "models").new_run("x", TrainConfig())),
          ModelFileError, "Read-only file system"),
 ]  # fmt: skip
 

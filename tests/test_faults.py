@@ -59,7 +59,7 @@ def finished_run(store, name="old", bias=0.0):
     """A finished run whose model's last bias is `bias` everywhere (to tell saves apart)."""
     model = build_model(TINY)
     model.layers[-1].bias.assign(np.full(10, bias, np.float32))
-    record = store.new_run(name, TINY.to_dict())
+    record = store.new_run(name, TINY)
     save_model_atomic(model, record.model_path)
     record.status, record.test_accuracy = "finished", 0.5
     store.update(record)
@@ -211,7 +211,7 @@ def test_read_only_models_folder(store, fake_data, monkeypatch):
     read_only(monkeypatch, store.root)
 
     with pytest.raises(ModelFileError, match="Could not write a new run .*Read-only file system"):
-        store.new_run("new", TINY.to_dict())
+        store.new_run("new", TINY)
     with pytest.raises(ModelFileError, match="Could not write metadata.json .*Read-only"):
         store.rename(record.id, "renamed")
     with pytest.raises(ModelFileError, match="Read-only file system"):
@@ -234,7 +234,7 @@ def test_a_full_disk_leaves_no_half_made_run(store, monkeypatch):
 
     monkeypatch.setattr(json, "dump", full)  # the folder is made, its metadata.json is not
     with pytest.raises(ModelFileError, match="Could not write metadata.json .*No space left"):
-        store.new_run("new", TINY.to_dict())
+        store.new_run("new", TINY)
     assert sorted(path.name for path in store.root.iterdir()) == before
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from mnist_cnn.config import TrainConfig
 from mnist_cnn.evaluation import evaluate
 from mnist_cnn.storage import ASSETS_DIR, ModelStore
 
@@ -24,7 +25,7 @@ def models_dir(monkeypatch, tmp_path):
 def add_run(models_dir, name, test_accuracy, model_bytes=None):
     """A finished run holding a copy of the shipped model (or the given bytes as its file)."""
     store = ModelStore(models_dir)
-    record = store.new_run(name, {"epochs": 1}, status="finished")
+    record = store.new_run(name, TrainConfig(epochs=1), status="finished")
     if model_bytes is None:
         shutil.copy(ASSETS_DIR / "model.keras", record.model_path)
     else:

@@ -25,7 +25,7 @@ def save_tiny_model(path, seed):
 @pytest.fixture
 def tiny_run(tmp_path):
     store = ModelStore(tmp_path)
-    record = store.new_run("tiny", {}, status="finished")
+    record = store.new_run("tiny", TrainConfig(), status="finished")
     save_tiny_model(record.model_path, seed=1)
     return record
 

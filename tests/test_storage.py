@@ -28,7 +28,7 @@ def small_model():
 
 
 def finished_run(store, model, name="run"):
-    record = store.new_run(name, {"epochs": 1})
+    record = store.new_run(name, TrainConfig(epochs=1))
     save_model_atomic(model, record.model_path)
     record.status = "finished"
     store.update(record)
@@ -96,7 +96,7 @@ def test_active_model(store, small_model):
     record = finished_run(store, small_model)
     store.set_active(record.id)
     assert store.active_id() == record.id
-    unfinished = store.new_run("not yet", {})
+    unfinished = store.new_run("not yet", TrainConfig())
     with pytest.raises(ModelFileError, match="no trained model"):
         store.set_active(unfinished.id)
     record.model_path.unlink()  # its file vanished: the app falls back to the shipped model

@@ -294,7 +294,7 @@ def test_a_started_run_is_listed_trains_and_ends_in_the_runs_list(trained):
 
     assert trained.first.status == "finished", trained.first.error
     assert 0.1 < trained.first.test_accuracy <= 1 and trained.first.has_model
-    assert trained.first.epochs_completed == 1 and trained.first.config["train_size"] == 1000
+    assert trained.first.epochs_completed == 1 and trained.first.config.train_size == 1000
     app = trained.app
     assert not app.exception
     row = runs_table(app).set_index("name").loc["tiny run"]

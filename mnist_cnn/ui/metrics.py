@@ -304,7 +304,7 @@ def show_training(record: ModelRecord) -> None:
             st.markdown("**Accuracy per epoch** (higher is better)")
             st.altair_chart(curves_chart(history, "accuracy"), width="stretch")
     settings = {
-        **(record.config if isinstance(record.config, dict) else {}),
+        **(record.config.to_dict() if record.config else {}),
         "epochs completed": record.epochs_completed,
         "training time": format_duration(record.train_seconds),
         "created": record.created_at,

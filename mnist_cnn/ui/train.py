@@ -13,17 +13,9 @@ from mnist_cnn.config import FIELD_TYPES, GROUPS, PRESETS, SETTINGS, TrainConfig
 from mnist_cnn.data import find_mnist_dir
 from mnist_cnn.jobs import FINAL, JobManager
 from mnist_cnn.model import build_model, describe_model
+from mnist_cnn.status import Status
 from mnist_cnn.storage import SHIPPED_ID, ModelFileError, default_models_dir
 from mnist_cnn.ui.common import get_store, sidebar
-
-FINISHED_LOOK = {
-    "finished": "✅",
-    "stopped": "⏹️",
-    "failed": "❌",
-    "interrupted": "⚠️",
-    "running": "⏳",
-    "queued": "🕒",
-}
 
 
 @st.cache_resource
@@ -190,7 +182,9 @@ def show_last_run() -> None:
     jobs = get_jobs()
     if jobs.current() is not None or jobs.queued():
         return
-    ended = (done for done in jobs.jobs() if done.status in FINAL and done.status != "cancelled")
+    ended = (
+        done for done in jobs.jobs() if done.status in FINAL and done.status != Status.CANCELLED
+    )
     job = next(ended, None)
     if job is None:
         return
@@ -200,7 +194,7 @@ def show_last_run() -> None:
     with st.container(key="last-run"):
         st.markdown(f"**Last run: “{job.name}”**: {job.status}{accuracy}.")
         if job.error:
-            st.error(f"The run failed: {job.error}" if job.status == "failed" else job.error)
+            st.error(f"The run failed: {job.error}" if job.status == Status.FAILED else job.error)
         if job.progress is not None:
             progress_charts(job)
 
@@ -262,15 +256,19 @@ def runs_list() -> None:
             {
                 "": "⭐" if record.id == active_id else "",
                 "name": record.name,
-                "status": f"{FINISHED_LOOK.get(record.status, '')} {record.status}",
+                "status": f"{Status(record.status).symbol} {record.status}",
                 "when": record.created_at.replace("T", " ")[:16],
                 "test accuracy": record.test_accuracy,
                 "parameters": record.parameters,
                 "training time": seconds_text(record.train_seconds),
-                "epochs": record.config.get("epochs"),
-                "filters": f"{record.config.get('conv1_filters')}/{record.config.get('conv2_filters')}",
-                "kernel": record.config.get("kernel_size"),
-                "augment": record.config.get("augment"),
+                "epochs": record.config.epochs if record.config else None,
+                "filters": (
+                    f"{record.config.conv1_filters}/{record.config.conv2_filters}"
+                    if record.config
+                    else None
+                ),
+                "kernel": record.config.kernel_size if record.config else None,
+                "augment": record.config.augment if record.config else None,
                 "problem": record.error or "",
             }
             for record in records

@@ -5,13 +5,14 @@ import shutil
 
 from playwright.sync_api import expect
 
+from mnist_cnn.config import TrainConfig
 from mnist_cnn.storage import ASSETS_DIR, ModelStore
 from tools.browser import app_exceptions, open_app, wait_for_rerun
 
 
 def add_copy_of_shipped_model(models_dir, name, test_accuracy, seconds):
     store = ModelStore(models_dir)
-    record = store.new_run(name, {"epochs": 1}, status="finished")
+    record = store.new_run(name, TrainConfig(epochs=1), status="finished")
     shutil.copy(ASSETS_DIR / "model.keras", record.model_path)
     record.test_accuracy, record.train_seconds, record.parameters = test_accuracy, seconds, 317066
     store.update(record)
