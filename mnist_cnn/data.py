@@ -3,7 +3,7 @@
 Where the files are looked for, in order:
 1. the `data_dir` argument (the CLI's `--data-dir`);
 2. the `MNIST_DATA_DIR` environment variable;
-3. `./data/mnist` and `../shared/data/mnist` next to the working directory;
+3. `./data/mnist` in the working directory;
 4. Keras's own copy, `keras.datasets.mnist.load_data()`, which downloads it once if needed.
 """
 
@@ -39,7 +39,13 @@ FILES = {
 }
 IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049
-LOCAL_DIRS = ("data/mnist", "../shared/data/mnist")
+LOCAL_DIRS = ("data/mnist",)
+HOW_TO_GET = (
+    "Download the four MNIST files ("
+    + ", ".join(name for name, _ in FILES.values())
+    + ") into a folder and pass --data-dir FOLDER or set MNIST_DATA_DIR=FOLDER (for the app: "
+    "`MNIST_DATA_DIR=FOLDER streamlit run app.py`)."
+)
 
 
 class DataError(ValueError):
@@ -88,7 +94,7 @@ def read_mnist_dir(directory: str | os.PathLike, verify_checksums: bool = True) 
     directory = Path(directory)
     missing = [name for name, _ in FILES.values() if not (directory / name).is_file()]
     if missing:
-        raise DataError(f"{directory} is missing {', '.join(missing)}.")
+        raise DataError(f"{directory} is missing {', '.join(missing)}. {HOW_TO_GET}")
     arrays, digests = {}, []
     for key, (name, expected_digest) in FILES.items():
         magic = LABELS_MAGIC if key.endswith("labels") else IMAGES_MAGIC
@@ -150,17 +156,14 @@ def load_mnist(data_dir: str | None = None, allow_download: bool = True) -> Mnis
     if directory is not None:
         return read_mnist_dir(directory)
     looked = ", ".join(str(Path(candidate).resolve()) for candidate in LOCAL_DIRS)
-    help_text = (
-        "Download the four MNIST files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-        "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) into a folder and pass "
-        "--data-dir FOLDER or set MNIST_DATA_DIR=FOLDER."
-    )
     if not allow_download:
-        raise DataError(f"MNIST not found. Looked in MNIST_DATA_DIR (unset), {looked}. {help_text}")
+        raise DataError(
+            f"MNIST not found. Looked in MNIST_DATA_DIR (unset), {looked}. {HOW_TO_GET}"
+        )
     try:
         return _from_keras()
     except Exception as error:  # no internet, proxy, disk full: all end the same way
         raise DataError(
             f"MNIST not found. Looked in MNIST_DATA_DIR (unset), {looked}, and Keras's download "
-            f"failed ({type(error).__name__}: {error}). {help_text}"
+            f"failed ({type(error).__name__}: {error}). {HOW_TO_GET}"
         ) from error

@@ -19,7 +19,8 @@ class Evaluation:
     recall: np.ndarray  # (10,) per digit: of the images of d, the fraction predicted as d
     f1: np.ndarray  # (10,) harmonic mean of precision and recall
     support: np.ndarray  # (10,) images of each digit
-    misclassified: np.ndarray  # indices of the images read wrongly
+    misclassified: np.ndarray  # indices of the images read wrongly, most confident first
+    labels: np.ndarray  # (N,) true digit of every image
     predicted: np.ndarray  # (N,) predicted digit of every image
     confidence: np.ndarray  # (N,) probability of the predicted digit
 
@@ -62,6 +63,7 @@ class Evaluation:
             "misclassified": [
                 {
                     "index": int(index),
+                    "label": int(self.labels[index]),
                     "predicted": int(self.predicted[index]),
                     "confidence": float(self.confidence[index]),
                 }
@@ -120,6 +122,7 @@ def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> Eval
         f1=f1,
         support=support,
         misclassified=misclassified,
+        labels=labels,
         predicted=predicted,
         confidence=confidence,
     )

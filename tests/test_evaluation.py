@@ -35,6 +35,10 @@ def test_metrics_of_a_known_model():
     assert sorted(scores.misclassified.tolist()) == [3, 4]
     assert scores.confidence[3] == pytest.approx(0.55, rel=1e-4)
     as_dict = scores.to_dict()
+    assert sorted((m["index"], m["label"], m["predicted"]) for m in as_dict["misclassified"]) == [
+        (3, 1, 7),
+        (4, 2, 7),
+    ]
     assert as_dict["per_class"][7] == {
         "digit": 7,
         "precision": pytest.approx(0.6),

@@ -18,11 +18,6 @@ DIGITS = list(range(10))
 ANY = "any"
 SHOWN_AT_MOST = 40  # digits shown in a gallery
 FONT_SIZE = 18  # chart text, readable on a projector
-MNIST_HELP = (
-    "Put the four MNIST files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-    "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in a folder and start the app with "
-    "`MNIST_DATA_DIR=that-folder streamlit run app.py` (see the README)."
-)
 NOT_SCORED = "Shown once the model is scored: see the message above."
 
 
@@ -36,7 +31,7 @@ def load_test_images() -> MnistData | None:
     try:
         return _mnist(os.environ.get("MNIST_DATA_DIR") or None)
     except DataError as error:
-        st.error(f"**MNIST test images not found.** {error}\n\n{MNIST_HELP}")
+        st.error(f"**MNIST test images not found.** {error}")
         return None
 
 
