@@ -23,7 +23,6 @@ import io
 import json
 import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mnist_cnn.storage import default_models_dir, now_iso, write_json_atomic
+from mnist_cnn.storage import default_models_dir, now_iso, write_json_atomic, write_temporary
 
 HELD_OUT_EVERY = 5  # drawings number 5, 10, 15, ... are never trained on
 SPLITS = ("all", "train", "held_out")
@@ -116,15 +115,11 @@ class ClassDigits:
         if not isinstance(model_id, str) or not model_id.strip() or len(model_id) > 100:
             raise ValueError(f"model_id must be a short non-empty string. Received: {model_id=!r}")
         self.root.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=self.root, prefix=".new-", delete=False) as tmp:
-            tmp.write(png)
-            tmp.flush()
-            os.fchmod(tmp.fileno(), 0o644)
-            os.fsync(tmp.fileno())
+        tmp = write_temporary(png, self.root, ".new-")
         try:
-            entry_id = self._claim_id(Path(tmp.name))
+            entry_id = self._claim_id(tmp)
         finally:
-            os.unlink(tmp.name)
+            tmp.unlink()
         record = {
             "id": entry_id,
             "label": label,

@@ -75,24 +75,29 @@ def library_versions() -> dict:
     }
 
 
-def write_json_atomic(data: dict, path: Path) -> None:
-    """Write JSON so that readers see the old file or the new one, never half of one."""
-    path = Path(path)
-    tmp_name = None
-    try:
-        with tempfile.NamedTemporaryFile(
-            "w", dir=path.parent, prefix=f".{path.name}.", delete=False
-        ) as tmp:
-            tmp_name = tmp.name
-            json.dump(data, tmp, indent=2)
+def write_temporary(data: bytes, directory: Path, prefix: str) -> Path:
+    """A new hidden file in `directory` holding `data`, on disk (fsync) and readable by all.
+    The caller renames or links it into place, and removes it if that fails."""
+    with tempfile.NamedTemporaryFile(dir=directory, prefix=prefix, delete=False) as tmp:
+        try:
+            tmp.write(data)
             tmp.flush()
             os.fchmod(tmp.fileno(), 0o644)
             os.fsync(tmp.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:  # a full disk, a read-only folder: leave no temporary file behind
-        if tmp_name:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
+        except BaseException:  # a full disk: leave no temporary file behind
+            os.unlink(tmp.name)
+            raise
+    return Path(tmp.name)
+
+
+def write_json_atomic(data: dict, path: Path) -> None:
+    """Write JSON so that readers see the old file or the new one, never half of one."""
+    path = Path(path)
+    tmp = write_temporary(json.dumps(data, indent=2).encode(), path.parent, f".{path.name}.")
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
         raise
 
 

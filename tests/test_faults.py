@@ -7,7 +7,6 @@ call that would fail. The training children of the job manager get a real limit 
 """
 
 import errno
-import json
 import os
 import random
 import resource
@@ -232,7 +231,7 @@ def test_a_full_disk_leaves_no_half_made_run(store, monkeypatch):
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(json, "dump", full)  # the folder is made, its metadata.json is not
+    monkeypatch.setattr(os, "fsync", full)  # the folder is made, its metadata.json is not
     with pytest.raises(ModelFileError, match="Could not write metadata.json .*No space left"):
         store.new_run("new", TINY)
     assert sorted(path.name for path in store.root.iterdir()) == before
