@@ -44,7 +44,7 @@ HOW_TO_GET = (
     "Download the four MNIST files ("
     + ", ".join(name for name, _ in FILES.values())
     + ") into a folder and pass --data-dir FOLDER or set MNIST_DATA_DIR=FOLDER (for the app: "
-    "`MNIST_DATA_DIR=FOLDER streamlit run app.py`)."
+    "`MNIST_DATA_DIR=FOLDER streamlit run app.py`). See the README."
 )
 
 

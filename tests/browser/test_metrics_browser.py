@@ -24,7 +24,8 @@ def choose(page, key, option):
         page.get_by_role("option", name=option, exact=True).click()
 
 
-def test_heatmap_gallery_filters_and_comparison(app_server, page, tmp_path_factory):
+def test_heatmap_gallery_filters_and_comparison(app_server, page, tmp_path_factory, mnist):
+    # mnist: skips without it; the page scores both models on the test set
     models_dir = tmp_path_factory.mktemp("metrics-models")
     add_copy_of_shipped_model(models_dir, "Fast experiment", 0.981, 20.0)
     add_copy_of_shipped_model(models_dir, "Long experiment", 0.994, 300.0)
