@@ -13,7 +13,7 @@ from mnist_cnn.model import describe_model
 from mnist_cnn.predict import Predictor
 from mnist_cnn.preprocess import preprocess
 
-PAGE = str(Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "inside.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "pages" / "inside.py")
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def inside_page(monkeypatch, tmp_path, fake_canvas):
 
 
 def prediction_texts(app):
-    return [element.value for element in app.container("inside-prediction").markdown]
+    return [element.value for element in app.container("prediction").markdown]
 
 
 def headline(app):
@@ -129,9 +129,9 @@ def test_presenter_mode_adds_its_style_and_stays_on(inside_page):
     inside_page.drawn["image"] = canvas_image(SEVEN)
     inside_page.run()
     assert not any(is_presenter_style(html.value) for html in inside_page.get("html"))
-    inside_page.sidebar.toggle(key="presenter-mode").set_value(True).run()
+    inside_page.sidebar.toggle(key="presenter").set_value(True).run()
     assert not inside_page.exception
     styles = [html.value for html in inside_page.get("html") if is_presenter_style(html.value)]
     assert styles and "zoom" in styles[0]
     inside_page.run()  # still on at the next run
-    assert inside_page.sidebar.toggle(key="presenter-mode").value
+    assert inside_page.sidebar.toggle(key="presenter").value

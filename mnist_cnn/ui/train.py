@@ -14,7 +14,7 @@ from mnist_cnn.data import find_mnist_dir
 from mnist_cnn.jobs import FINAL, JobManager
 from mnist_cnn.model import build_model, describe_model
 from mnist_cnn.storage import SHIPPED_ID, ModelFileError, default_models_dir
-from mnist_cnn.ui.common import get_store, sidebar
+from mnist_cnn.ui.models import get_store, sidebar
 
 FINISHED_LOOK = {
     "finished": "✅",
