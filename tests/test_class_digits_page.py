@@ -117,7 +117,10 @@ def draw_page(class_dir, fake_canvas):
 
 def test_the_draw_page_saves_a_drawing_once_with_its_true_digit(draw_page, class_dir):
     draw_page.run()
-    assert [button.key for button in draw_page.button] == ["canvas-clear", "canvas-undo"]  # no feedback
+    assert [button.key for button in draw_page.button] == [
+        "canvas-clear",
+        "canvas-undo",
+    ]  # no feedback
 
     draw_page.drawn["image"] = canvas_image(SEVEN)
     draw_page.run()

@@ -12,6 +12,7 @@ import numpy as np
 import streamlit as st
 
 from mnist_cnn.preprocess import Preprocessed, preprocess
+from mnist_cnn.ui.drawing import student_drawing
 from mnist_cnn.ui.feedback import feedback_buttons
 from mnist_cnn.ui.models import active_model, sidebar
 from mnist_cnn.ui.widgets import (
@@ -123,6 +124,7 @@ def draw_and_read() -> None:
     original = None  # the canvas image, which a student may save with its true digit
     with left:
         if source == UPLOAD:
+            student_drawing().new_canvas()  # off screen: back on Draw, a canvas shows it again
             prepared, hint = read_upload()
         else:
             prepared, original = digit_canvas("canvas", st.session_state.get("brush", BRUSH_SIZE))
@@ -150,6 +152,7 @@ def draw_and_read() -> None:
 
 
 def page() -> None:
+    student_drawing().new_canvas()  # the page has (re)appeared: show the drawing as it is now
     sidebar()
     st.title("Draw a digit")
     draw_and_read()

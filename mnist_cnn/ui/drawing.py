@@ -3,8 +3,13 @@
 Every canvas in the app (Draw, Inside the CNN) shows and changes the same drawing. The canvas
 component keeps what is drawn only while it stays on screen, so the drawing lives here, in
 session state: each version as the canvas's strokes (to draw it again) and its picture (to
-read it without waiting for the canvas). Clear and Undo are the page's own buttons: they change
-the drawing here and give the canvas a new key, so it starts again from the drawing as it now is.
+read it without waiting for the canvas).
+
+A canvas is given its first drawing once (`initial_drawing`): changing it later makes the
+canvas load it again and send it back, a second run for every stroke. So each canvas keeps the
+strokes it started with, and a new canvas (a new key) starts from the drawing as it now is:
+after Clear and Undo (the page's own buttons), and at each full run of a page, when the canvas
+may have been off screen (another page, or the Upload view) and must show what was drawn since.
 """
 
 from __future__ import annotations
@@ -42,11 +47,12 @@ def to_png(image: np.ndarray) -> bytes:
 
 @dataclass
 class Drawing:
-    """The versions of one student's drawing, oldest first, and a counter that names the
-    canvas showing it (it changes whenever the drawing changes other than by drawing)."""
+    """The versions of one student's drawing, oldest first; the number that names the canvas
+    on screen (part of its key) and the strokes that canvas started with."""
 
     versions: list[Version] = field(default_factory=lambda: [Version()])
     canvas_number: int = 0
+    canvas_strokes: list = field(default_factory=list)
 
     @property
     def current(self) -> Version:
@@ -63,18 +69,23 @@ class Drawing:
         self.versions.append(Version(strokes, to_png(image)))
         del self.versions[:-HISTORY_LIMIT]
 
+    def new_canvas(self) -> None:
+        """The next canvas shown gets a new key and starts from the drawing as it is now."""
+        self.canvas_number += 1
+        self.canvas_strokes = self.current.strokes
+
     def clear(self) -> None:
         """Empty the canvas (Undo brings the drawing back)."""
         if self.current.strokes or self.current.png is not None:
             self.versions.append(Version())
             del self.versions[:-HISTORY_LIMIT]
-        self.canvas_number += 1
+        self.new_canvas()
 
     def undo(self) -> None:
         """Back to the drawing before the last stroke (or before Clear)."""
         if self.can_undo:
             self.versions.pop()
-        self.canvas_number += 1
+        self.new_canvas()
 
 
 def student_drawing() -> Drawing:

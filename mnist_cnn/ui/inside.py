@@ -24,6 +24,7 @@ from mnist_cnn.inside import (
     transform,
 )
 from mnist_cnn.predict import Prediction
+from mnist_cnn.ui.drawing import student_drawing
 from mnist_cnn.ui.models import active_model, sidebar
 from mnist_cnn.ui.widgets import (
     CANVAS_SIZE,
@@ -314,7 +315,11 @@ def follow_the_drawing(inspector: Inspector, predictor) -> None:
     source = st.segmented_control("Input", [DRAW, TEST_IMAGE], default=DRAW, key="inside-source")
     left, right = st.columns([1, 1], gap="large")
     with left:
-        original, hint = read_test_image() if source == TEST_IMAGE else read_drawing()
+        if source == TEST_IMAGE:
+            student_drawing().new_canvas()  # off screen: back on Draw, a canvas shows it again
+            original, hint = read_test_image()
+        else:
+            original, hint = read_drawing()
 
     if original is None:
         with right:
@@ -350,6 +355,7 @@ def follow_the_drawing(inspector: Inspector, predictor) -> None:
 
 
 def page() -> None:
+    student_drawing().new_canvas()  # the page has (re)appeared: show the drawing as it is now
     sidebar()
     record, predictor = active_model()
     inspector = _inspector(

@@ -72,9 +72,9 @@ def digit_canvas(
             width=CANVAS_SIZE,
             height=CANVAS_SIZE,
             drawing_mode="freedraw",
-            initial_drawing={"objects": drawing.current.strokes},
+            initial_drawing={"objects": drawing.canvas_strokes},  # fixed while it is on screen
             return_image_data=True,
-            key=f"{key}-{drawing.canvas_number}",  # a new canvas after Clear and Undo
+            key=f"{key}-{drawing.canvas_number}",  # a new canvas after Clear, Undo, page runs
         )
     sent = result is not None and result.image_data is not None  # a stroke since it appeared
     image = result.image_data if sent else drawing.current.image
