@@ -55,13 +55,15 @@ class FakeCanvas:
     `fake["image"] = rgba_array` is a student drawing: the canvas on screen sends that picture
     at the next run, and keeps returning it while it stays on screen (the same key), as the
     real one does. A canvas with a new key (after Clear or Undo, or on another page) returns
-    nothing until the next drawing. `fake.keys` lists the keys the page gave, in order.
+    nothing until the next drawing. `fake.keys` lists the keys the page gave, in order;
+    `fake.initial` is the last canvas's `initial_drawing` (what it shows when it appears).
     """
 
     def __init__(self):
         self.sent = None  # a drawing not yet handed to a canvas
         self.values = {}  # key -> what that canvas returns
         self.keys = []
+        self.initial = None
 
     def __setitem__(self, name, image):
         assert name == "image", name
@@ -71,6 +73,7 @@ class FakeCanvas:
         assert kwargs["return_image_data"] is True, "the page must ask the canvas for its image"
         key = kwargs["key"]
         self.keys.append(key)
+        self.initial = kwargs["initial_drawing"]
         if self.sent is not None:
             image, self.sent = self.sent, None
             strokes = [] if image is None or not np.asarray(image).any() else [_fingerprint(image)]
