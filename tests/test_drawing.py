@@ -48,6 +48,7 @@ def test_clear_empties_the_answer_at_once_and_undo_brings_the_drawing_back(app):
     app.drawn["image"] = canvas_image(SEVEN)
     app.run()
     assert headline(app).startswith("# 7 · ")
+    assert not app.button(key="canvas-undo").disabled  # as soon as the stroke is in
 
     app.button(key="canvas-clear").click().run()  # no stroke needed: the answer goes at once
     assert "Draw a digit" in headline(app)

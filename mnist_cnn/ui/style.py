@@ -17,6 +17,9 @@ PAGE_CSS = """
 <style>
 /* Clear and Undo: large, for fingers and for the back of the classroom */
 .st-key-drawing-buttons button { min-height: 3rem; font-size: 1.15rem; }
+/* the answer on one line ("7 · 98% sure"), however large the text (presenter mode) */
+.st-key-prediction h1 { white-space: nowrap; }
+@media (min-width: 641px) { .st-key-prediction h1 { font-size: min(2.75rem, 4.4vw); } }
 /* pictures the app draws: a thin frame in the text colour, so black pictures show on dark */
 [data-testid="stImageContainer"] img, figure.picture img {
   outline: 1px solid color-mix(in srgb, currentColor 35%, transparent);

@@ -47,24 +47,8 @@ def digit_canvas(
 
     drawing = student_drawing()
     with st.container(key=key):
-        with st.container(horizontal=True, width=CANVAS_SIZE, key="drawing-buttons"):
-            st.button(
-                "Clear",
-                key=f"{key}-clear",
-                icon=":material/delete:",
-                on_click=drawing.clear,
-                width="stretch",
-                help="Empty the canvas and start again.",
-            )
-            st.button(
-                "Undo",
-                key=f"{key}-undo",
-                icon=":material/undo:",
-                on_click=drawing.undo,
-                disabled=not drawing.can_undo,
-                width="stretch",
-                help="Take back the last stroke.",
-            )
+        # filled once the canvas has said what is drawn, so Undo knows whether it can undo
+        buttons = st.container(horizontal=True, width=CANVAS_SIZE, key="drawing-buttons")
         result = st_canvas(
             stroke_width=brush,
             stroke_color="#ffffff",
@@ -76,6 +60,29 @@ def digit_canvas(
             return_image_data=True,
             key=f"{key}-{drawing.canvas_number}",  # a new canvas after Clear, Undo, page runs
         )
+    prepared, image = _read_canvas(drawing, result)
+    buttons.button(
+        "Clear",
+        key=f"{key}-clear",
+        icon=":material/delete:",
+        on_click=drawing.clear,
+        width="stretch",
+        help="Empty the canvas and start again.",
+    )
+    buttons.button(
+        "Undo",
+        key=f"{key}-undo",
+        icon=":material/undo:",
+        on_click=drawing.undo,
+        disabled=not drawing.can_undo,
+        width="stretch",
+        help="Take back the last stroke.",
+    )
+    return prepared, image
+
+
+def _read_canvas(drawing, result) -> tuple[Preprocessed | None, np.ndarray | None]:
+    """Record what the canvas sent (if anything since it appeared) and read the drawing."""
     sent = result is not None and result.image_data is not None  # a stroke since it appeared
     image = result.image_data if sent else drawing.current.image
     if image is None:
