@@ -250,10 +250,21 @@ def canvas_locator(page, key: str = "canvas"):
     return page.locator(f".st-key-{key} canvas.upper-canvas")
 
 
+def wait_for_one_canvas(page, key: str = "canvas", timeout_s: float = 10) -> None:
+    """After Clear, Undo or a page run the page shows a new canvas (ui/drawing.py); the old one
+    can linger a moment after the run. Wait until only one is left."""
+    deadline = time.monotonic() + timeout_s
+    while canvas_locator(page, key).count() != 1:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{canvas_locator(page, key).count()} canvases with key {key!r}")
+        page.wait_for_timeout(50)
+
+
 def draw_strokes(page, strokes, key="canvas", *, touch=False, steps=1, wait=True) -> None:
     """Draw strokes, each a list of (x, y) points in the unit square (y down), as mouse
     down-moves-up (`steps` moves between points), or as a finger with `touch=True`. With
     `wait`, return once the app has rerun with the drawing."""
+    wait_for_one_canvas(page, key)
     canvas = canvas_locator(page, key)
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
@@ -312,6 +323,7 @@ def press_canvas_button(page, name: str, key: str = "canvas", *, touch: bool = F
             button.tap()
         else:
             button.click()
+    wait_for_one_canvas(page, key)
 
 
 def clear_canvas(page, key: str = "canvas", *, touch: bool = False) -> None:

@@ -24,6 +24,8 @@ PAGE_CSS = """
 [data-testid="stImageContainer"] img, figure.picture img {
   outline: 1px solid color-mix(in srgb, currentColor 35%, transparent);
 }
+/* the uploader's own size line ("Limit 25MB per file"): its label says what the page reads */
+.st-key-upload [data-testid="stFileUploaderDropzoneInstructions"] small { display: none; }
 /* wide charts (the confusion matrix) scroll inside their own box on a narrow screen */
 .st-key-confusion-box { overflow-x: auto; }
 .st-key-confusion-box [data-testid="stVegaLiteChart"] { max-width: none; }
@@ -81,6 +83,10 @@ HIDE_CANVAS_TOOLBAR_JS = """
 def page_style() -> None:
     """The style every page gets (and presenter mode's when it is on). Call once per page run."""
     st.html(PAGE_CSS + (PRESENTER_CSS if is_presenter() else ""))
+
+
+def hide_canvas_toolbar() -> None:
+    """Hide the toolbar of every canvas on the page (digit_canvas calls it)."""
     st.html(HIDE_CANVAS_TOOLBAR_JS, unsafe_allow_javascript=True)
 
 

@@ -15,6 +15,7 @@ from PIL import Image
 
 from mnist_cnn.preprocess import Preprocessed, preprocess
 from mnist_cnn.ui.drawing import student_drawing
+from mnist_cnn.ui.style import hide_canvas_toolbar
 
 if TYPE_CHECKING:
     from mnist_cnn.predict import Prediction
@@ -49,6 +50,7 @@ def digit_canvas(
     with st.container(key=key):
         # filled once the canvas has said what is drawn, so Undo knows whether it can undo
         buttons = st.container(horizontal=True, width=CANVAS_SIZE, key="drawing-buttons")
+        hide_canvas_toolbar()  # the page's Clear and Undo replace it
         result = st_canvas(
             stroke_width=brush,
             stroke_color="#ffffff",
