@@ -237,6 +237,17 @@ def read_prediction(page) -> str:
     return page.locator(PREDICTION).inner_text(timeout=5_000).strip()
 
 
+def open_page(page, title: str) -> None:
+    """Go to another page of the app through the sidebar ("Inside the CNN", "Metrics"...)."""
+    with wait_for_rerun(page):
+        page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+
+
+def active_model_text(page) -> str:
+    """What the sidebar says the active model is: "Active model: <name>" and its accuracy."""
+    return page.locator(".st-key-active-model").inner_text(timeout=5_000).strip()
+
+
 def app_exceptions(page) -> list[str]:
     """Texts of the exceptions the app shows."""
     return page.locator('[data-testid="stException"]').all_inner_texts()
@@ -332,6 +343,19 @@ def clear_canvas(page, key: str = "canvas", *, touch: bool = False) -> None:
 
 def undo_canvas(page, key: str = "canvas", *, touch: bool = False) -> None:
     press_canvas_button(page, "Undo", key, touch=touch)
+
+
+def canvas_ink(page, key: str = "canvas") -> int:
+    """How many pixels of the canvas on screen are bright (drawn in white): 0 when empty."""
+    wait_for_one_canvas(page, key)
+    return page.locator(f".st-key-{key} canvas.lower-canvas.dc-canvas").evaluate(
+        """canvas => {
+          const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+          let bright = 0;
+          for (let i = 0; i < pixels.length; i += 4) bright += pixels[i] > 127;
+          return bright;
+        }"""
+    )
 
 
 def upload_file(page, path, key: str = "upload") -> None:

@@ -15,6 +15,8 @@ PRESENTER_KEY = "presenter"  # the toggle's key, and the URL's query parameter: 
 # Every page. Colours come from the theme: `currentColor` is its text colour.
 PAGE_CSS = """
 <style>
+/* the element that holds the canvas toolbar's hiding script takes no room */
+[data-testid="stElementContainer"]:has(span.hide-canvas-toolbar) { display: none; }
 /* Clear and Undo: large, for fingers and for the back of the classroom */
 .st-key-drawing-buttons button { min-height: 3rem; font-size: 1.15rem; }
 /* the answer on one line ("7 · 98% sure"), however large the text (presenter mode) */
@@ -31,7 +33,7 @@ PAGE_CSS = """
 .st-key-confusion-box [data-testid="stVegaLiteChart"] { max-width: none; }
 /* a phone: less space above the page, so the canvas and the answer fit on one screen */
 @media (max-width: 640px) {
-  [data-testid="stMainBlockContainer"] { padding-top: 3rem; }
+  [data-testid="stMainBlockContainer"] { padding-top: 4rem; }
   h1 { font-size: 1.6rem !important; padding: 0 !important; }
 }
 </style>
@@ -58,6 +60,7 @@ html {{ font-size: {16 * PRESENTER_SCALE}px; }}  /* Streamlit sizes text in rem 
 # and Undo replace it. It lives in the canvas's shadow root, which page CSS cannot reach, so
 # this script puts a style inside every canvas as it appears.
 HIDE_CANVAS_TOOLBAR_JS = """
+<span class="hide-canvas-toolbar"></span>
 <script>
 (() => {
   if (window.hideCanvasToolbar) return;
