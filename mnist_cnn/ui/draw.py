@@ -34,7 +34,7 @@ STEP_CAPTIONS = {
     "fitted": "3. Fitted into 20×20, shape kept",
     "centred": "4. Centre of mass at the centre of 28×28",
 }
-STEP_HEIGHT = 140  # pixels: each step's picture is at most this tall (a tall "1" stays small)
+STEP_SIZE = 140  # pixels: each step is drawn about this large, then fitted to its column
 
 
 def show_model_input(prepared: Preprocessed) -> None:
@@ -44,14 +44,23 @@ def show_model_input(prepared: Preprocessed) -> None:
     ):
         columns = st.columns(len(prepared.steps))
         for column, (name, step) in zip(columns, prepared.steps.items(), strict=True):
-            height, width = step.shape
-            scale = max(1, STEP_HEIGHT // max(height, width))
-            with column:  # at most STEP_HEIGHT pixels wide and tall, shape kept
-                st.image(
-                    enlarge(step, scale, grid=scale >= 5),
-                    caption=STEP_CAPTIONS[name],
-                    width=max(1, round(STEP_HEIGHT * min(1.0, width / height))),
-                )
+            square = as_square(step)  # a tall "1" stays as tall as the others, not a column
+            scale = max(1, STEP_SIZE // len(square))
+            column.image(
+                enlarge(square, scale, grid=scale >= 5),
+                caption=STEP_CAPTIONS[name],
+                width="stretch",
+            )
+
+
+def as_square(picture: np.ndarray) -> np.ndarray:
+    """The picture in the middle of a black square as large as its longer side."""
+    height, width = picture.shape
+    side = max(height, width)
+    square = np.zeros((side, side), dtype=np.float32)
+    top, left = (side - height) // 2, (side - width) // 2
+    square[top : top + height, left : left + width] = picture
+    return square
 
 
 def looks_like_several_digits(prepared: Preprocessed) -> bool:

@@ -25,6 +25,7 @@ ANY = "any"
 SHOWN_AT_MOST = 40  # digits shown in a gallery
 FONT_SIZE = 18  # chart text, readable on a projector (larger still in presenter mode)
 MATRIX_SIZE = 520  # pixels: the confusion matrix, larger in presenter mode
+CELL_PANEL_WIDTH = 360  # pixels: the chosen cell's digits, beside the matrix when there is room
 MNIST_HELP = (
     "Put the four MNIST files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
     "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in a folder and start the app with "
@@ -192,19 +193,21 @@ def show_confusion(report: dict, data: MnistData) -> None:
         true, predicted = report["most_confused"][0][:2] if report["most_confused"] else (0, 0)
         st.session_state["cell-true"], st.session_state["cell-predicted"] = true, predicted
     chosen = (st.session_state["cell-true"], st.session_state["cell-predicted"])
-    chart_column, cell_column = st.columns([3, 2], gap="large")
-    with chart_column:
-        with st.container(key="confusion-box"):  # scrolls sideways on a narrow screen
+    st.caption(
+        "Rows: the true digit. Columns: what the model read. Green: read right. "
+        "Red: mistakes, darker for more. Click a cell to see its digits."
+    )
+    # The matrix and the chosen cell's digits side by side, or one under the other when they do
+    # not fit (presenter mode, narrow windows); on a phone the matrix scrolls inside its box.
+    with st.container(horizontal=True, wrap=True, gap="medium"):
+        with st.container(key="confusion-box", width="content"):
             st.altair_chart(
                 confusion_chart(report["confusion_matrix"], chosen),
                 key="confusion-chart",
                 on_select=_pick_cell,
                 width="content",
             )
-        st.caption(
-            "Rows: the true digit. Columns: what the model read. Green: read right. "
-            "Red: mistakes, darker for more. Click a cell to see its digits."
-        )
+        cell_column = st.container(width=CELL_PANEL_WIDTH)
     with cell_column:
         left, right = st.columns(2)
         true = left.selectbox("True digit", DIGITS, key="cell-true")

@@ -29,7 +29,7 @@ PAGE_CSS = """
 /* the uploader's own size line ("Limit 25MB per file"): its label says what the page reads */
 .st-key-upload [data-testid="stFileUploaderDropzoneInstructions"] small { display: none; }
 /* wide charts (the confusion matrix) scroll inside their own box on a narrow screen */
-.st-key-confusion-box { overflow-x: auto; }
+.st-key-confusion-box { overflow-x: auto; max-width: 100%; }
 .st-key-confusion-box [data-testid="stVegaLiteChart"] { max-width: none; }
 /* a phone: less space above the page, so the canvas and the answer fit on one screen */
 @media (max-width: 640px) {
