@@ -7,7 +7,6 @@ a student's stroke, sent by the canvas on screen at the next run. tests/browser 
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from conftest import ONE, SEVEN, canvas_image
 from streamlit.testing.v1 import AppTest
@@ -52,12 +51,12 @@ def test_clear_empties_the_answer_at_once_and_undo_brings_the_drawing_back(app):
 
     app.button(key="canvas-clear").click().run()  # no stroke needed: the answer goes at once
     assert "Draw a digit" in headline(app)
-    assert app.drawn.initial == {"objects": []}  # a new, empty canvas
+    assert app.drawn.initial["objects"] == []  # the canvas is told to show nothing
     assert not app.exception
 
     app.button(key="canvas-undo").click().run()
     assert headline(app).startswith("# 7 · ")
-    assert app.drawn.initial["objects"]  # the new canvas shows the drawing again
+    assert app.drawn.initial["objects"]  # the canvas is told to show the drawing again
 
 
 def test_undo_takes_back_the_last_stroke_only(app):
@@ -123,13 +122,26 @@ def test_clear_and_undo_on_inside_the_cnn(app):
 
 def test_history_is_kept_short_and_a_repeated_canvas_message_changes_nothing():
     drawing = Drawing()
-    image = canvas_image(SEVEN)
     for number in range(HISTORY_LIMIT + 10):
-        drawing.record([{"stroke": number}], image)
+        drawing.record([{"stroke": number}], canvas_image([(10, 10), (20 + number, 200)]))
     assert len(drawing.versions) == HISTORY_LIMIT
+    image = drawing.current.image
     drawing.record([{"stroke": HISTORY_LIMIT + 9}], image)  # the same strokes again
+    drawing.record([{"stroke": "written differently"}], image)  # the same picture again
     assert len(drawing.versions) == HISTORY_LIMIT
-    assert np.array_equal(drawing.current.image, image)
+    versions = len(drawing.versions)
+    drawing.clear()
+    drawing.record([], canvas_image())  # the cleared canvas sends itself back: nothing new
+    assert drawing.current.png is None and drawing.current.strokes == []
+    assert drawing.versions[-2].strokes == [{"stroke": HISTORY_LIMIT + 9}]
+    assert len(drawing.versions) == versions  # the oldest made room for Clear
+
+
+def test_a_canvas_counts_only_what_it_sends_anew():
+    drawing = Drawing()
+    assert drawing.is_new("canvas", [{"stroke": 1}])
+    assert not drawing.is_new("canvas", [{"stroke": 1}])  # returned again at the next run
+    assert drawing.is_new("inside-canvas", [{"stroke": 1}])  # another page's canvas
 
 
 # --- The sidebar: the model that reads ---------------------------------------------------------

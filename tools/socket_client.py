@@ -27,8 +27,8 @@ from tools.strokes import render_strokes
 
 # The Draw page's headline once it has read a digit (ui/widgets.py show_prediction).
 PREDICTION_TEXT = re.compile(r"^# (\d) · \d+% sure")
-# The Draw page's canvas: key "canvas-<n>", n counting its Clears and Undos (ui/widgets.py).
-CANVAS_ID = re.compile(r"-canvas-\d+$")
+# The Draw page's canvas component: key "canvas-drawing" (ui/widgets.py digit_canvas).
+CANVAS_ID = re.compile(r"-canvas-drawing$")
 
 
 def canvas_state(strokes, brush: int = 20, size: int = 280) -> str:

@@ -132,7 +132,7 @@ def draw_and_read() -> None:
     original = None  # the canvas image, which a student may save with its true digit
     with left:
         if source == UPLOAD:
-            student_drawing().new_canvas()  # off screen: back on Draw, a canvas shows it again
+            student_drawing().show_again()  # off screen: back on Draw, the canvas shows it again
             prepared, hint = read_upload()
         else:
             prepared, original = digit_canvas("canvas", st.session_state.get("brush", BRUSH_SIZE))
@@ -160,7 +160,7 @@ def draw_and_read() -> None:
 
 
 def page() -> None:
-    student_drawing().new_canvas()  # the page has (re)appeared: show the drawing as it is now
+    student_drawing().show_again()  # the page has (re)appeared: show the drawing as it is now
     sidebar()
     st.title("Draw a digit")
     draw_and_read()

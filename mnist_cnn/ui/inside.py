@@ -316,7 +316,7 @@ def follow_the_drawing(inspector: Inspector, predictor) -> None:
     left, right = st.columns([1, 1], gap="large")
     with left:
         if source == TEST_IMAGE:
-            student_drawing().new_canvas()  # off screen: back on Draw, a canvas shows it again
+            student_drawing().show_again()  # off screen: back on Draw, the canvas shows it again
             original, hint = read_test_image()
         else:
             original, hint = read_drawing()
@@ -355,7 +355,7 @@ def follow_the_drawing(inspector: Inspector, predictor) -> None:
 
 
 def page() -> None:
-    student_drawing().new_canvas()  # the page has (re)appeared: show the drawing as it is now
+    student_drawing().show_again()  # the page has (re)appeared: show the drawing as it is now
     sidebar()
     record, predictor = active_model()
     inspector = _inspector(

@@ -58,11 +58,11 @@ def digit_canvas(
             width=CANVAS_SIZE,
             height=CANVAS_SIZE,
             drawing_mode="freedraw",
-            initial_drawing={"objects": drawing.canvas_strokes},  # fixed while it is on screen
+            initial_drawing=drawing.initial_drawing,  # changes only after Clear, Undo, page runs
             return_image_data=True,
-            key=f"{key}-{drawing.canvas_number}",  # a new canvas after Clear, Undo, page runs
+            key=f"{key}-drawing",
         )
-    prepared, image = _read_canvas(drawing, result)
+    prepared, image = _read_canvas(drawing, key, result)
     buttons.button(
         "Clear",
         key=f"{key}-clear",
@@ -83,9 +83,10 @@ def digit_canvas(
     return prepared, image
 
 
-def _read_canvas(drawing, result) -> tuple[Preprocessed | None, np.ndarray | None]:
-    """Record what the canvas sent (if anything since it appeared) and read the drawing."""
-    sent = result is not None and result.image_data is not None  # a stroke since it appeared
+def _read_canvas(drawing, key, result) -> tuple[Preprocessed | None, np.ndarray | None]:
+    """Record what the canvas sent (if it is new) and read the drawing."""
+    strokes = (result.json_data or {}).get("objects", []) if result is not None else []
+    sent = result is not None and result.image_data is not None and drawing.is_new(key, strokes)
     image = result.image_data if sent else drawing.current.image
     if image is None:
         return None, None
@@ -95,7 +96,7 @@ def _read_canvas(drawing, result) -> tuple[Preprocessed | None, np.ndarray | Non
         st.error(f"Could not read the drawing: {error}. Press Clear and draw again.")
         return None, None
     if sent:
-        drawing.record((result.json_data or {}).get("objects", []), image)
+        drawing.record(strokes, image)
     return prepared, image
 
 

@@ -33,6 +33,6 @@ def test_draw_undo_clear_round_trip(app_server, page):
     assert one_stroke <= read_ink(page) < three_strokes
 
     clear_canvas(page)
-    assert read_ink(page) is None  # nothing drawn
+    assert read_ink(page) in (None, 0)  # nothing drawn (the cleared canvas may send itself)
     undo_canvas(page)  # Undo brings back what Clear took away
     assert one_stroke <= read_ink(page) < three_strokes

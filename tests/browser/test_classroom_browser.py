@@ -219,7 +219,7 @@ def test_presenter_mode_at_1280x720_survives_a_reload(app_url, new_context):
     screenshot(page, "presenter-draw")
 
     open_page(page, "Inside the CNN")
-    assert "presenter=true" in page.url  # kept from page to page
+    page.wait_for_url(re.compile(r"/inside\?presenter=true"))  # kept from page to page
     page.reload()
     open_app(page, page.url)
     expect(page.locator(".st-key-presenter input")).to_be_checked()
