@@ -58,20 +58,49 @@ def canvas_image(points=None, width=20):
     return np.asarray(image)
 
 
-@pytest.fixture
-def fake_canvas(monkeypatch):
+class FakeCanvas:
     """Stands in for streamlit-drawable-canvas in AppTest, where no one can draw.
 
-    Returns a dict: set drawn["image"] to the RGBA array the canvas should hand the page (None:
-    nothing drawn yet). Only a real browser draws; see tests/browser.
+    `fake["image"] = rgba_array` is a student drawing: the canvas on screen sends that picture
+    at the next run, and keeps returning it while it stays on screen (the same key), as the
+    real one does. A canvas with a new key (after Clear or Undo, or on another page) returns
+    nothing until the next drawing. `fake.keys` lists the keys the page gave, in order;
+    `fake.initial` is the last canvas's `initial_drawing` (what it shows when it appears).
     """
-    drawn = {"image": None}
 
-    def st_canvas(**kwargs):
+    def __init__(self):
+        self.sent = None  # a drawing not yet handed to a canvas
+        self.values = {}  # key -> what that canvas returns
+        self.keys = []
+        self.initial = None
+
+    def __setitem__(self, name, image):
+        assert name == "image", name
+        self.sent = image
+
+    def st_canvas(self, **kwargs):
         assert kwargs["return_image_data"] is True, "the page must ask the canvas for its image"
-        return SimpleNamespace(image_data=drawn["image"], json_data=None)
+        key = kwargs["key"]
+        self.keys.append(key)
+        self.initial = kwargs["initial_drawing"]
+        if self.sent is not None:
+            image, self.sent = self.sent, None
+            strokes = [] if image is None or not np.asarray(image).any() else [_fingerprint(image)]
+            self.values[key] = SimpleNamespace(image_data=image, json_data={"objects": strokes})
+        return self.values.get(key, SimpleNamespace(image_data=None, json_data=None))
 
+
+def _fingerprint(image) -> dict:
+    """Stands for the strokes (fabric.js objects) the real canvas returns with its picture."""
+    return {"type": "path", "picture": hash(np.asarray(image).tobytes())}
+
+
+@pytest.fixture
+def fake_canvas(monkeypatch):
+    """A FakeCanvas in place of streamlit-drawable-canvas (only a real browser draws; see
+    tests/browser). Set fake_canvas["image"] to the RGBA array the student draws."""
+    fake = FakeCanvas()
     module = ModuleType("streamlit_drawable_canvas")
-    module.st_canvas = st_canvas
+    module.st_canvas = fake.st_canvas
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
-    return drawn
+    return fake

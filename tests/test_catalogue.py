@@ -233,7 +233,9 @@ def draw_page_given(ctx, image_data):
 
     ctx.drawn["image"] = image_data
     ctx.monkeypatch.setenv("MNIST_CNN_MODELS_DIR", str(ctx.tmp / "models"))
-    page = AppTest.from_file(str(ROOT / "mnist_cnn" / "ui" / "draw.py"), default_timeout=60)
+    page = AppTest.from_file(
+        str(ROOT / "mnist_cnn" / "ui" / "pages" / "draw.py"), default_timeout=60
+    )
     return page.run()
 
 

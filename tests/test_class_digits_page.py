@@ -49,7 +49,7 @@ def captions(app, digit):
 
 
 def test_an_empty_dataset_says_how_to_add_drawings(class_dir):
-    app = page("class_digits.py").run()
+    app = page("pages/class_digits.py").run()
     assert not app.exception
     assert "No drawings saved yet" in app.info[0].value
     assert not app.get("image") and not app.metric
@@ -58,7 +58,7 @@ def test_an_empty_dataset_says_how_to_add_drawings(class_dir):
 def test_the_gallery_and_the_scores(class_dir, shipped_model):
     store = ClassDigits(class_dir)
     fill(store, [3, 7, 7, 1, 3, 3], guess=3)
-    app = page("class_digits.py").run()
+    app = page("pages/class_digits.py").run()
     assert not app.exception and not app.warning
     assert captions(app, 3) == [
         "#1 · model: 3 ✓",
@@ -87,7 +87,7 @@ def test_the_gallery_and_the_scores(class_dir, shipped_model):
 
 def test_deleting_a_drawing_needs_confirmation(class_dir):
     fill(ClassDigits(class_dir), [2, 4, 6])
-    app = page("class_digits.py").run()
+    app = page("pages/class_digits.py").run()
     app.selectbox(key="delete-choice").set_value("000002").run()
     assert app.button(key="delete").disabled
     app.checkbox(key="delete-sure-000002").check().run()
@@ -101,7 +101,7 @@ def test_deleting_a_drawing_needs_confirmation(class_dir):
 def test_damaged_files_are_named_and_the_rest_still_shows(class_dir):
     fill(ClassDigits(class_dir), [5, 8])
     (class_dir / "000001.json").write_text("{")
-    app = page("class_digits.py").run()
+    app = page("pages/class_digits.py").run()
     assert not app.exception
     assert "000001.json could not be read" in app.warning[0].value
     assert captions(app, 8) == ["#2 · model: 0 ✗"]
@@ -110,14 +110,17 @@ def test_damaged_files_are_named_and_the_rest_still_shows(class_dir):
 
 @pytest.fixture
 def draw_page(class_dir, fake_canvas):
-    app = page("draw.py")
+    app = page("pages/draw.py")
     app.drawn = fake_canvas
     return app
 
 
 def test_the_draw_page_saves_a_drawing_once_with_its_true_digit(draw_page, class_dir):
     draw_page.run()
-    assert not draw_page.button  # nothing drawn: no feedback buttons
+    assert [button.key for button in draw_page.button] == [
+        "canvas-clear",
+        "canvas-undo",
+    ]  # no feedback
 
     draw_page.drawn["image"] = canvas_image(SEVEN)
     draw_page.run()

@@ -11,7 +11,7 @@ import pytest
 from conftest import ONE, SEVEN, canvas_image
 from streamlit.testing.v1 import AppTest
 
-PAGE = str(Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "draw.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "pages" / "draw.py")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from mnist_cnn.model import describe_model
 from mnist_cnn.predict import Predictor
 from mnist_cnn.preprocess import preprocess
 
-PAGE = str(Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "inside.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "pages" / "inside.py")
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def inside_page(monkeypatch, tmp_path, fake_canvas):
 
 
 def prediction_texts(app):
-    return [element.value for element in app.container("inside-prediction").markdown]
+    return [element.value for element in app.container("prediction").markdown]
 
 
 def headline(app):
@@ -129,9 +129,33 @@ def test_presenter_mode_adds_its_style_and_stays_on(inside_page):
     inside_page.drawn["image"] = canvas_image(SEVEN)
     inside_page.run()
     assert not any(is_presenter_style(html.value) for html in inside_page.get("html"))
-    inside_page.sidebar.toggle(key="presenter-mode").set_value(True).run()
+    inside_page.sidebar.toggle(key="presenter").set_value(True).run()
     assert not inside_page.exception
     styles = [html.value for html in inside_page.get("html") if is_presenter_style(html.value)]
     assert styles and "zoom" in styles[0]
     inside_page.run()  # still on at the next run
-    assert inside_page.sidebar.toggle(key="presenter-mode").value
+    assert inside_page.sidebar.toggle(key="presenter").value
+
+
+def test_each_feature_map_is_scaled_on_its_own():
+    from mnist_cnn.ui.inside import scaled_per_map
+
+    maps = np.zeros((4, 4, 3), dtype=np.float32)
+    maps[0, 0, 0], maps[1, 1, 1] = 8.0, 0.01  # a strong map, a weak one, an empty one
+    scaled = scaled_per_map(maps)
+    assert scaled[0, 0, 0] == scaled[1, 1, 1] == 1.0  # the weak map's pattern shows as well
+    assert not scaled[:, :, 2].any()  # the empty one stays black
+
+
+def test_every_word_a_class_may_not_know_is_explained_where_it_appears(inside_page):
+    inside_page.drawn["image"] = canvas_image(SEVEN)
+    inside_page.run()
+    words = " ".join(all_markdown(inside_page) + [c.value for c in inside_page.caption])
+    for explained in (
+        "also called a kernel",  # kernel
+        "that rule is called ReLU",  # ReLU
+        "bias (one more learned number of its own)",  # bias
+        "softmax, a formula, turns their sums into probabilities",  # softmax
+        "Parameters are the numbers the network learned",  # parameters
+    ):
+        assert explained in words, explained

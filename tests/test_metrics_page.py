@@ -12,7 +12,7 @@ from mnist_cnn.config import TrainConfig
 from mnist_cnn.evaluation import evaluate
 from mnist_cnn.storage import ASSETS_DIR, ModelStore
 
-PAGE = str(Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "metrics.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "pages" / "metrics.py")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ CONFIG = Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml"
 SAFE = {
     "server": {
         "enableXsrfProtection": True,  # no cross-site uploads from other pages
-        "maxUploadSize": 5,  # megabytes
+        "maxUploadSize": 25,  # megabytes (the Draw page reads up to 5 MB and says so above)
         "enableStaticServing": False,  # nothing served from a static/ folder
         "fileWatcherType": "none",  # no reloading when files change
     },

@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from mnist_cnn.config import PRESETS, TrainConfig
 from mnist_cnn.storage import ASSETS_DIR, ModelStore
+from mnist_cnn.ui.widgets import plain
 
 PAGE = str(Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "train.py")
 TINY = {"train_size": 1000, "validation_size": 200, "epochs": 1, "batch_size": 100}
@@ -77,7 +78,7 @@ def form_values(app: AppTest, preset: str) -> dict:
 
 
 def sidebar_names(app: AppTest, name: str) -> bool:
-    return f"**Active model:** {name}" in texts(app.sidebar.markdown)
+    return f"**Active model:** {plain(name)}" in texts(app.sidebar.markdown)
 
 
 def saved_run(store: ModelStore, name: str):

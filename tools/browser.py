@@ -38,7 +38,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_MS = 60_000  # the app's first run imports TensorFlow: slow on a busy machine
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 VIEWPORT = {"width": 1280, "height": 900}
-PREDICTION = ".st-key-prediction"  # the Draw page's st.container(key="prediction")
+PREDICTION = ".st-key-prediction"  # st.container(key="prediction"): Draw's and Inside's answer
 ONE_STROKE_DIGITS = (0, 1, 2, 3, 5, 6, 7, 8, 9)  # digit_strokes can draw these in one stroke
 
 
@@ -147,15 +147,39 @@ def new_page(browser, **context_args):
 # Needed because the canvas sends 200 ms after a mouse-up, and the app looks idle meanwhile.
 TRACKER_JS = """
 (() => {
-  const t = window.__stTracker = {lastUpAt: -1, lastRerunAt: -1, lastFinishedAt: -1};
+  const t = window.__stTracker = {lastUpAt: -1, lastRerunAt: -1, lastFinishedAt: -1,
+                                  lastAutoRerunAt: -1};
   for (const type of ['mouseup', 'touchend']) {
     window.addEventListener(type, () => { t.lastUpAt = performance.now(); }, true);
   }
+  // A fragment's timed rerun (st.fragment(run_every=...), such as the sidebar's check of the
+  // active model) is no answer to what a test did: ClientState field 6, is_auto_rerun.
+  const varint = (bytes, at) => {
+    let value = 0, shift = 0, byte;
+    do { byte = bytes[at++]; value += (byte & 0x7f) * 2 ** shift; shift += 7; } while (byte & 0x80);
+    return [value, at];
+  };
+  const isAutoRerun = (bytes) => {
+    let [length, at] = varint(bytes, 1);
+    const end = at + length;
+    while (at < end) {
+      let tag, value;
+      [tag, at] = varint(bytes, at);
+      if ((tag & 7) === 0) { [value, at] = varint(bytes, at); if (tag >> 3 === 6) return value === 1; }
+      else if ((tag & 7) === 2) { [value, at] = varint(bytes, at); at += value; }
+      else return false;
+    }
+    return false;
+  };
   const send = WebSocket.prototype.send;
   WebSocket.prototype.send = function (data) {
     const bytes = data instanceof ArrayBuffer ? new Uint8Array(data)
-      : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, 1) : [];
-    if (bytes[0] === 0x5a) t.lastRerunAt = performance.now();
+      : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      : [];
+    if (bytes[0] === 0x5a) {
+      if (isAutoRerun(bytes)) t.lastAutoRerunAt = performance.now();
+      else t.lastRerunAt = performance.now();
+    }
     return send.call(this, data);
   };
   new MutationObserver((mutations) => {
@@ -208,9 +232,20 @@ def open_app(page, url: str, timeout: float = TIMEOUT_MS) -> None:
 
 
 def read_prediction(page) -> str:
-    """The Draw page's prediction text once the app is idle: "7 · 98% sure" or a hint."""
+    """The prediction text (Draw or Inside) once the app is idle: "7 · 98% sure" or a hint."""
     wait_for_app_idle(page)
     return page.locator(PREDICTION).inner_text(timeout=5_000).strip()
+
+
+def open_page(page, title: str) -> None:
+    """Go to another page of the app through the sidebar ("Inside the CNN", "Metrics"...)."""
+    with wait_for_rerun(page):
+        page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+
+
+def active_model_text(page) -> str:
+    """What the sidebar says the active model is: "Active model: <name>" and its accuracy."""
+    return page.locator(".st-key-active-model").inner_text(timeout=5_000).strip()
 
 
 def app_exceptions(page) -> list[str]:
@@ -226,28 +261,27 @@ def canvas_locator(page, key: str = "canvas"):
     return page.locator(f".st-key-{key} canvas.upper-canvas")
 
 
-def _hover(page, canvas) -> None:
-    # The toolbar sits invisible over the canvas's top-right corner until the pointer is over
-    # the canvas; then it slides up (0.2 s). Right after drawing, the pointer is still there.
-    canvas.scroll_into_view_if_needed()
-    if not canvas.evaluate("el => el.matches(':hover')"):
-        canvas.hover()
-        page.wait_for_timeout(300)
+def wait_for_one_canvas(page, key: str = "canvas", timeout_s: float = 10) -> None:
+    """After Clear, Undo or a page run the page shows a new canvas (ui/drawing.py); the old one
+    can linger a moment after the run. Wait until only one is left."""
+    deadline = time.monotonic() + timeout_s
+    while canvas_locator(page, key).count() != 1:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{canvas_locator(page, key).count()} canvases with key {key!r}")
+        page.wait_for_timeout(50)
 
 
 def draw_strokes(page, strokes, key="canvas", *, touch=False, steps=1, wait=True) -> None:
     """Draw strokes, each a list of (x, y) points in the unit square (y down), as mouse
     down-moves-up (`steps` moves between points), or as a finger with `touch=True`. With
     `wait`, return once the app has rerun with the drawing."""
+    wait_for_one_canvas(page, key)
     canvas = canvas_locator(page, key)
-    _hover(page, canvas)
+    canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     for stroke in strokes:
-        x0, y0 = stroke[0]
-        if not all(0 <= x <= 1 and 0 <= y <= 1 for x, y in stroke) or (x0 > 0.5 and y0 < 0.02):
-            raise ValueError(
-                f"stroke outside the unit square or starting under the toolbar: {stroke}"
-            )
+        if not all(0 <= x <= 1 and 0 <= y <= 1 for x, y in stroke):
+            raise ValueError(f"stroke outside the unit square: {stroke}")
         # one pixel inside the edges
         points = [
             (box["x"] + 1 + x * (box["width"] - 2), box["y"] + 1 + y * (box["height"] - 2))
@@ -284,23 +318,44 @@ def _touch_stroke(page, points, steps) -> None:
     cdp.detach()
 
 
-def press_canvas_button(page, name: str, key: str = "canvas") -> None:
-    """Click a canvas toolbar button ("Undo", "Redo", "Reset canvas & history") and wait."""
-    canvas = canvas_locator(page, key)
-    _hover(page, canvas)
-    button = page.locator(f".st-key-{key}").get_by_role("button", name=name, exact=True)
+def canvas_button(page, name: str, key: str = "canvas"):
+    """The page's own "Clear" or "Undo" button over the canvas `key` (ui/widgets.digit_canvas)."""
+    return page.locator(f".st-key-{key}-{name.lower()}").get_by_role("button", name=name)
+
+
+def press_canvas_button(page, name: str, key: str = "canvas", *, touch: bool = False) -> None:
+    """Press "Clear" or "Undo" (a click, or a finger's tap with `touch=True`) and wait for the
+    rerun. AssertionError if the button is disabled (Undo with nothing to undo)."""
+    button = canvas_button(page, name, key)
     if button.is_disabled():
-        raise AssertionError(f"the canvas's {name!r} button is disabled: nothing to do")
+        raise AssertionError(f"the {name!r} button is disabled: nothing to do")
     with wait_for_rerun(page):
-        button.click()
+        if touch:
+            button.tap()
+        else:
+            button.click()
+    wait_for_one_canvas(page, key)
 
 
-def clear_canvas(page, key: str = "canvas") -> None:
-    press_canvas_button(page, "Reset canvas & history", key)
+def clear_canvas(page, key: str = "canvas", *, touch: bool = False) -> None:
+    press_canvas_button(page, "Clear", key, touch=touch)
 
 
-def undo_canvas(page, key: str = "canvas") -> None:
-    press_canvas_button(page, "Undo", key)
+def undo_canvas(page, key: str = "canvas", *, touch: bool = False) -> None:
+    press_canvas_button(page, "Undo", key, touch=touch)
+
+
+def canvas_ink(page, key: str = "canvas") -> int:
+    """How many pixels of the canvas on screen are bright (drawn in white): 0 when empty."""
+    wait_for_one_canvas(page, key)
+    return page.locator(f".st-key-{key} canvas.lower-canvas.dc-canvas").evaluate(
+        """canvas => {
+          const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+          let bright = 0;
+          for (let i = 0; i < pixels.length; i += 4) bright += pixels[i] > 127;
+          return bright;
+        }"""
+    )
 
 
 def upload_file(page, path, key: str = "upload") -> None:

@@ -48,6 +48,7 @@ from tools.browser import (
     TIMEOUT_MS,
     TRACKER_JS,
     VIEWPORT,
+    canvas_button,
     canvas_locator,
     launch_options,
     one_stroke,
@@ -89,19 +90,15 @@ async def wait_idle(page) -> None:
     await page.wait_for_function(IDLE_JS, timeout=TIMEOUT_MS, polling=100)
 
 
-async def hover_canvas(page):
+async def canvas_in_view(page):
     canvas = canvas_locator(page)
     await canvas.scroll_into_view_if_needed(timeout=TIMEOUT_MS)
-    await canvas.hover(timeout=TIMEOUT_MS)
-    await page.wait_for_timeout(300)  # the canvas toolbar slides out of the way
     return canvas
 
 
 async def clear_canvas(page) -> None:
-    await hover_canvas(page)
     since = await page.evaluate("() => performance.now()")
-    button = page.locator(".st-key-canvas").get_by_role("button", name="Reset canvas & history")
-    await button.click(timeout=TIMEOUT_MS)
+    await canvas_button(page, "Clear").click(timeout=TIMEOUT_MS)
     await page.wait_for_function(
         "since => window.__stTracker.lastRerunAt > since",
         arg=since,
@@ -112,7 +109,7 @@ async def clear_canvas(page) -> None:
 
 
 async def draw(page, strokes) -> None:
-    box = await (await hover_canvas(page)).bounding_box()
+    box = await (await canvas_in_view(page)).bounding_box()
     for stroke in strokes:
         points = [
             (box["x"] + 1 + x * (box["width"] - 2), box["y"] + 1 + y * (box["height"] - 2))

@@ -25,8 +25,10 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from tools.browser import TIMEOUT_MS
 from tools.strokes import render_strokes
 
-# The Draw page's headline once it has read a digit (ui/draw.py show_prediction).
+# The Draw page's headline once it has read a digit (ui/widgets.py show_prediction).
 PREDICTION_TEXT = re.compile(r"^# (\d) · \d+% sure")
+# The Draw page's canvas component: key "canvas-drawing" (ui/widgets.py digit_canvas).
+CANVAS_ID = re.compile(r"-canvas-drawing$")
 
 
 def canvas_state(strokes, brush: int = 20, size: int = 280) -> str:
@@ -124,7 +126,7 @@ class SocketPage:
             if self.fragment_id is None and reply.delta.fragment_id:  # each page has one
                 self.page_hash = reply.metadata.active_script_hash
                 self.fragment_id = reply.delta.fragment_id
-            if element_type == "bidi_component" and element.bidi_component.id.endswith("-canvas"):
+            if element_type == "bidi_component" and CANVAS_ID.search(element.bidi_component.id):
                 self.canvas_id = element.bidi_component.id
             if element_type == "markdown" and elapsed is None:
                 found = PREDICTION_TEXT.match(element.markdown.body)

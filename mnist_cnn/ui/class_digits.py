@@ -1,4 +1,5 @@
-"""Class digits page: the drawings students saved, per digit, and how well the model reads them."""
+"""The Class digits page: the drawings students saved, per digit, and how well the model reads
+them. The page script is mnist_cnn/ui/pages/class_digits.py; everything it does is here."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import numpy as np
 import streamlit as st
 
 from mnist_cnn.classdata import HELD_OUT_EVERY, ClassDigits, Entry, accuracy, original_on_black
-from mnist_cnn.ui.common import active_model, enlarge, sidebar
+from mnist_cnn.ui.models import active_model, sidebar
+from mnist_cnn.ui.widgets import enlarge, plain
 
 THUMBNAIL = 112  # pixels: each 28x28 drawing is shown four times its size
 
@@ -39,7 +41,7 @@ def caption(entry: Entry) -> str:
 
 def show_scores(record, predictor, entries: list[Entry]) -> None:
     held_out = [entry for entry in entries if entry.held_out]
-    st.markdown(f"**How well “{record.name}” (the active model) reads…**")
+    st.markdown(f"**How well “{plain(record.name)}” (the active model) reads…**")
     with st.container(key="scores"):
         everything, unseen, mnist = st.columns(3)
         everything.metric(
@@ -69,7 +71,7 @@ def show_counts(entries: list[Entry]) -> None:
 
 
 def show_gallery(entries: list[Entry]) -> None:
-    as_drawn = st.toggle("Show the drawings as drawn", key="as-drawn")
+    as_drawn = st.toggle("Show the drawings as drawn", key="as-drawn", persist_state="session")
     st.caption(
         "Under each drawing: its number, what the model read when it was saved (✓ right, "
         "✗ wrong), and “held out” if it is never trained on."
@@ -102,37 +104,38 @@ def delete_form(store: ClassDigits, entries: list[Entry]) -> None:
             st.error(f"Could not delete drawing #{int(chosen)}: {error}")
 
 
-sidebar()
-record, predictor = active_model()
-store = ClassDigits()
-st.title("The class's own digits")
-st.caption(
-    "Drawings saved on the Draw page with **✓ This is right** or **It was a …**. "
-    f"They are kept in `{store.root}`."
-)
-entries, problems = store.scan()
-for problem in problems:
-    st.warning(f"{problem} (in {store.root})")
-if "deleted" in st.session_state:
-    st.success(st.session_state.pop("deleted"))
-if not entries:
-    st.info(
-        "No drawings saved yet. On the **Draw** page, draw a digit, then press "
-        "**✓ This is right**, or choose what **it was** and press **Save**."
+def page() -> None:
+    sidebar()
+    record, predictor = active_model()
+    store = ClassDigits()
+    st.title("The class's own digits")
+    st.caption(
+        "Drawings saved on the Draw page with **✓ This is right** or **It was a …**. "
+        f"They are kept in `{store.root}`."
     )
-    st.stop()
+    entries, problems = store.scan()
+    for problem in problems:
+        st.warning(f"{problem} (in {store.root})")
+    if "deleted" in st.session_state:
+        st.success(st.session_state.pop("deleted"))
+    if not entries:
+        st.info(
+            "No drawings saved yet. On the **Draw** page, draw a digit, then press "
+            "**✓ This is right**, or choose what **it was** and press **Save**."
+        )
+        return
 
-show_scores(record, predictor, entries)
-show_counts(entries)
-st.download_button(
-    "Download all drawings (.zip)",
-    store.export_zip,
-    file_name=f"class-digits-{datetime.date.today()}.zip",
-    mime="application/zip",
-    on_click="ignore",
-    key="export",
-    help="Every drawing as a PNG (as drawn and 28×28) with labels.csv: opens on any computer.",
-)
-show_gallery(entries)
-with st.expander("Delete a drawing"):
-    delete_form(store, entries)
+    show_scores(record, predictor, entries)
+    show_counts(entries)
+    st.download_button(
+        "Download all drawings (.zip)",
+        store.export_zip,
+        file_name=f"class-digits-{datetime.date.today()}.zip",
+        mime="application/zip",
+        on_click="ignore",
+        key="export",
+        help="Every drawing as a PNG (as drawn and 28×28) with labels.csv: opens on any computer.",
+    )
+    show_gallery(entries)
+    with st.expander("Delete a drawing"):
+        delete_form(store, entries)

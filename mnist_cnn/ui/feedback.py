@@ -52,8 +52,9 @@ def feedback_buttons(
     done = saved is not None and saved[0] == _fingerprint(original)
     args = (original, prepared, prediction, model_id)
     with st.container(key="feedback"):
-        right, label, save = st.columns([3, 2, 1.2], vertical_alignment="bottom")
-        right.button(
+        # a row that wraps rather than cutting a button short (presenter mode, phones)
+        row = st.container(horizontal=True, vertical_alignment="bottom", gap="small")
+        row.button(
             "✓ This is right",
             key="feedback-right",
             disabled=done,
@@ -61,15 +62,16 @@ def feedback_buttons(
             args=(*args, prediction.digit),
             help="Saves your drawing, labelled with this digit, for the class's own digits.",
         )
-        chosen = label.selectbox(
+        chosen = row.selectbox(
             "It was a",
             range(10),
             index=None,
             placeholder="digit",
             key="feedback-label",
             disabled=done,
+            width=140,
         )
-        save.button(
+        row.button(
             "Save",
             key="feedback-save",
             disabled=done or chosen is None,

@@ -1,17 +1,17 @@
-"""Inside the CNN page: follow one digit from its pixels to the prediction, layer by layer; see
-where the network looks; move, turn, resize or re-ink the digit and watch the answer change."""
+"""The Inside the CNN page: follow one digit from its pixels to the prediction, layer by layer;
+see where the network looks; move, turn, resize or re-ink the digit and watch the answer change.
+
+The page script is mnist_cnn/ui/pages/inside.py; everything it does is here. The drawing is
+the student's one drawing (ui/drawing.py): the same as on the Draw page.
+"""
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import math
 import os
 
 import numpy as np
 import streamlit as st
-from PIL import Image
 
 from mnist_cnn.data import DataError, load_mnist
 from mnist_cnn.inside import (
@@ -24,20 +24,21 @@ from mnist_cnn.inside import (
     transform,
 )
 from mnist_cnn.predict import Prediction
-from mnist_cnn.ui.common import (
+from mnist_cnn.ui.drawing import student_drawing
+from mnist_cnn.ui.models import active_model, sidebar
+from mnist_cnn.ui.widgets import (
     CANVAS_SIZE,
-    active_model,
     digit_canvas,
     enlarge,
     show_bars,
+    show_picture,
+    show_prediction,
     show_probabilities,
-    sidebar,
 )
 
-UNSURE_BELOW = 0.7  # below this confidence the page says the model is unsure
 # Pictures are sent at their own size (small and fast) and enlarged by the browser with square
-# pixels (show_picture). Bars are plain HTML (common.show_bars): a Vega chart costs the browser
-# far more.
+# pixels (widgets.show_picture). Bars are plain HTML (widgets.show_bars): a Vega chart costs the
+# browser far more.
 DRAW, TEST_IMAGE = "Draw", "MNIST test image"
 DRAW_HINT = "✏️ Draw a digit from 0 to 9 on the black square, or pick an MNIST test image."
 
@@ -73,40 +74,49 @@ KIND_NAMES = {
     "Flatten": "Flatten",
     "Dense": "Dense",
 }
+# One plain sentence per layer: what it does and what its pictures show. Words a class may not
+# know are explained where they first appear.
 EXPLANATIONS = {
-    "InputLayer": "The drawing as the network gets it: 28 × 28 numbers from 0 (black) to 1 (white).",
+    "InputLayer": (
+        "The drawing as the network gets it: 28 × 28 numbers, 0 for black and 1 for white."
+    ),
     "Conv2D": (
-        "Each filter slides over the layer before and asks at every position “does my pattern "
-        "appear here?”. The answers form one feature map per filter: bright where the pattern "
-        "is found. Negative answers become 0 (ReLU)."
+        "Each filter (a small pattern of learned weights, also called a kernel) slides over "
+        "the picture before and asks everywhere “is my pattern here?”; each small picture, a "
+        "feature map, is bright where its filter found its pattern. Negative answers are set "
+        "to 0: that rule is called ReLU."
     ),
     "MaxPooling2D": (
-        "Keeps the strongest answer of each 2 × 2 block: the maps shrink to half the size, "
-        "and a pattern found a pixel further left or right still counts."
+        "Keeps only the strongest answer of every 2 × 2 block, so each map shrinks to half its "
+        "size and a pattern still counts if it moved by a pixel."
     ),
     "Dropout": (
-        "While training, dropout switches off random numbers so the network cannot lean on "
-        "any single one. When it reads a digit it lets everything through unchanged: this is "
-        "the same as the layer above."
+        "While training, dropout switches off random numbers so the network cannot lean on any "
+        "single one; when it reads a digit it lets everything through, so this is the same as "
+        "the layer above."
     ),
     "Flatten": (
-        "Lays the maps out as one long list of numbers, so the dense layer can weigh every "
+        "Lays all the maps out as one long list of numbers, so the next layer can weigh every "
         "one of them."
     ),
     "Dense": (
-        "Every unit adds up all the numbers of the layer before, each times its own learned "
-        "weight, plus a bias; negative sums become 0 (ReLU)."
+        "Each unit adds up every number of the layer before, each times its own learned weight, "
+        "plus a bias (one more learned number of its own); negative sums become 0 (ReLU)."
     ),
     "Output": (
-        "Ten units, one per digit. Softmax turns their sums into probabilities that add up "
-        "to 100%: the prediction is the largest."
+        "Ten units, one per digit; softmax, a formula, turns their sums into probabilities that "
+        "add up to 100%, and the largest is the answer."
     ),
 }
+PARAMETERS_NOTE = (
+    "Parameters are the numbers the network learned while training: weights (how much each "
+    "input counts) and biases (one extra number per filter or unit)."
+)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Preparing the layer views…")
 def _inspector(model_path: str, modified: float, _model) -> Inspector:
-    # keyed like common._predictor (path and modification time); `_model` is not hashed
+    # keyed like models._predictor (path and modification time); `_model` is not hashed
     return Inspector(_model)
 
 
@@ -164,46 +174,6 @@ def reset_sliders() -> None:
 # --- Prediction and saliency ------------------------------------------------------------------
 
 
-def describe(prediction: Prediction) -> str:
-    return f"{prediction.digit} · {round(100 * prediction.confidence)}% sure"
-
-
-def show_prediction(prediction: Prediction | None, hint: str, before: Prediction | None) -> None:
-    """The digit, large: in the container tests read (`st-key-inside-prediction`). `before` is
-    the prediction without the sliders, shown when they changed the image."""
-    with st.container(key="inside-prediction", border=True):
-        if prediction is None:
-            st.markdown(hint)
-            return
-        st.markdown(f"# {describe(prediction)}")
-        if prediction.confidence < UNSURE_BELOW:
-            (first, p1), (second, p2) = prediction.top(2)
-            st.markdown(
-                f"The model is **unsure**: maybe {first} ({100 * p1:.0f}%) or {second} ({100 * p2:.0f}%)."
-            )
-        if before is not None:
-            st.markdown(f"Before the sliders: **{describe(before)}**")
-
-
-def show_picture(picture: np.ndarray, caption: str, width: int | str = "stretch") -> None:
-    """A grey [0, 1] picture (or RGB), enlarged by the browser with square pixels.
-
-    The PNG goes inside the page (a data URL) rather than as a file the browser fetches after
-    the run: a stroke redraws a dozen of these, and the fetches took ~50 ms.
-    """
-    pixels = (np.clip(picture, 0, 1) * 255).astype(np.uint8)
-    png = io.BytesIO()
-    Image.fromarray(pixels).save(png, format="PNG")
-    size = "width:100%" if width == "stretch" else f"width:{width}px;max-width:100%"
-    st.html(
-        f'<figure class="picture" style="margin:0">'
-        f'<img src="data:image/png;base64,{base64.b64encode(png.getvalue()).decode()}" '
-        f'alt="{html.escape(caption)}" style="{size};image-rendering:pixelated">'
-        f'<figcaption style="font-size:.875rem;opacity:.7">{html.escape(caption)}</figcaption>'
-        f"</figure>"
-    )
-
-
 def show_network_view(image: np.ndarray, heat: np.ndarray, digit: int) -> None:
     seen, looked = st.columns(2)
     with seen:
@@ -244,6 +214,13 @@ def scaled(values: np.ndarray) -> np.ndarray:
     return values / strongest if strongest > 0 else values
 
 
+def scaled_per_map(maps: np.ndarray) -> np.ndarray:
+    """Each feature map (height, width, count) divided by its own largest value, so every map's
+    pattern shows, however weak the map is next to the others (a map of all 0 stays black)."""
+    strongest = maps.max(axis=(0, 1), keepdims=True)
+    return maps / np.where(strongest > 0, strongest, 1)
+
+
 def map_columns(count: int) -> int:
     return 4 if count <= 16 else 8
 
@@ -257,17 +234,19 @@ def show_maps(view: LayerView, filters: np.ndarray | None) -> None:
         grey = filters / (2 * np.where(largest > 0, largest, 1)) + 0.5
         show_picture(
             tile(grey, columns),
-            f"The {count} learned {shape_text(filters.shape[:2])} filters: light = wants ink, "
-            "dark = wants none",
+            f"The {count} learned filters, each {shape_text(filters.shape[:2])} weights: light = "
+            "wants ink there, dark = wants no ink there",
         )
         caption = (
-            f"…and the {count} feature maps they make, in the same places: bright = pattern found"
+            f"…and the {count} feature maps they make, in the same places: bright = pattern "
+            "found (each map on its own scale)"
         )
     else:
         caption = (
-            f"{count} feature maps of {shape_text(view.output_shape[:2])}: bright = pattern found"
+            f"{count} feature maps of {shape_text(view.output_shape[:2])}: bright = pattern "
+            "found (each map on its own scale, so weak maps show too; black = found nowhere)"
         )
-    show_picture(tile(scaled(view.activations), columns), caption)
+    show_picture(tile(scaled_per_map(view.activations), columns, fill=0.5), caption)
 
 
 def show_vector(values: np.ndarray, columns: int, caption: str) -> None:
@@ -336,11 +315,15 @@ def follow_the_drawing(inspector: Inspector, predictor) -> None:
     source = st.segmented_control("Input", [DRAW, TEST_IMAGE], default=DRAW, key="inside-source")
     left, right = st.columns([1, 1], gap="large")
     with left:
-        original, hint = read_test_image() if source == TEST_IMAGE else read_drawing()
+        if source == TEST_IMAGE:
+            student_drawing().show_again()  # off screen: back on Draw, the canvas shows it again
+            original, hint = read_test_image()
+        else:
+            original, hint = read_drawing()
 
     if original is None:
         with right:
-            show_prediction(None, hint, None)
+            show_prediction(None, hint)
         return
     with st.container(border=True, key="playground"):
         st.subheader("Move it, turn it, resize it, re-ink it")
@@ -362,7 +345,7 @@ def follow_the_drawing(inspector: Inspector, predictor) -> None:
     total = sum(view.parameters for view in views)
     st.caption(
         f"From the pixels (1) to the prediction ({len(views)}). Shapes are height × width × "
-        f"feature maps. {total:,} learned parameters in all."
+        f"feature maps. {PARAMETERS_NOTE} This network has {total:,}."
     )
     for number, view in enumerate(views, start=1):
         show_layer(number, view, views[number - 2] if number > 1 else None, predictor.model)
@@ -370,13 +353,17 @@ def follow_the_drawing(inspector: Inspector, predictor) -> None:
 
 # --- The page ---------------------------------------------------------------------------------
 
-sidebar()
-record, predictor = active_model()
-inspector = _inspector(str(record.model_path), record.model_path.stat().st_mtime, predictor.model)
 
-st.title("Inside the CNN")
-st.caption(
-    "Draw a digit (or pick one from MNIST's test set) and follow it through the network, "
-    "from pixels to prediction."
-)
-follow_the_drawing(inspector, predictor)
+def page() -> None:
+    student_drawing().show_again()  # the page has (re)appeared: show the drawing as it is now
+    sidebar()
+    record, predictor = active_model()
+    inspector = _inspector(
+        str(record.model_path), record.model_path.stat().st_mtime, predictor.model
+    )
+    st.title("Inside the CNN")
+    st.caption(
+        "Draw a digit (or pick one from MNIST's test set) and follow it through the network, "
+        "from pixels to prediction. The drawing is the same as on the Draw page."
+    )
+    follow_the_drawing(inspector, predictor)

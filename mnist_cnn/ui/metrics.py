@@ -1,4 +1,8 @@
-"""Metrics page: how well a model reads the 10,000 MNIST test digits, and where it goes wrong."""
+"""The Metrics page: how well a model reads the 10,000 MNIST test digits, and where it goes wrong.
+
+The page script is mnist_cnn/ui/pages/metrics.py; everything it does is here. Chart colours
+follow the theme (style.py), and charts grow in presenter mode.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,16 @@ import streamlit as st
 from mnist_cnn.data import DataError, MnistData, load_mnist
 from mnist_cnn.reports import model_report
 from mnist_cnn.storage import ModelFileError, ModelRecord
-from mnist_cnn.ui.common import enlarge, get_store, model_label, sidebar
+from mnist_cnn.ui.models import get_store, model_label, sidebar
+from mnist_cnn.ui.style import chart_scale, is_dark, text_colour
+from mnist_cnn.ui.widgets import enlarge, plain
 
 DIGITS = list(range(10))
 ANY = "any"
 SHOWN_AT_MOST = 40  # digits shown in a gallery
-FONT_SIZE = 18  # chart text, readable on a projector
+FONT_SIZE = 18  # chart text, readable on a projector (larger still in presenter mode)
+MATRIX_SIZE = 520  # pixels: the confusion matrix, larger in presenter mode
+CELL_PANEL_WIDTH = 360  # pixels: the chosen cell's digits, beside the matrix when there is room
 NOT_SCORED = "Shown once the model is scored: see the message above."
 
 
@@ -45,7 +53,7 @@ def format_duration(seconds: float | None) -> str:
 def choose_model(records: list[ModelRecord], active_id: str) -> ModelRecord:
     for record in records:
         if record.has_model and record.error:  # damaged files: say so, offer the others
-            st.warning(f"“{record.name}” is left out: {record.error}")
+            st.warning(f"“{plain(record.name)}” is left out: {record.error}")
     usable = [record for record in records if record.has_model and not record.error]
     ids = [record.id for record in usable]
     labels = {record.id: model_label(record) for record in usable}
@@ -59,11 +67,11 @@ def choose_model(records: list[ModelRecord], active_id: str) -> ModelRecord:
 
 def score(record: ModelRecord, data: MnistData) -> dict | None:
     try:
-        with st.spinner(f"Scoring {record.name} on 10,000 test images…"):
+        with st.spinner(f"Scoring {plain(record.name)} on 10,000 test images…"):
             return model_report(record, data, get_store().root)
     except ModelFileError as error:
         st.error(
-            f"**The model “{record.name}” could not be scored.** {error}\n\n"
+            f"**The model “{plain(record.name)}” could not be scored.** {error}\n\n"
             "Choose another model, or train this one again."
         )
         return None
@@ -102,12 +110,26 @@ def _pick_cell() -> None:
         pass  # a click beside the cells clears the chart's selection: keep the chosen cell
 
 
-def cell_colours(count: int, correct: bool, most_errors: int) -> tuple[str, str]:
-    """(fill, ink) of a heatmap cell: green when read right, white to dark red for mistakes."""
+# The heatmap's colours in each theme: cells read right, cells with no mistakes, the lines
+# between cells and the frame around the chosen cell. Mistakes go from light to dark red.
+MATRIX_COLOURS = {
+    "light": {"right": "#cfe8cf", "empty": "#ffffff", "empty ink": "#9a9a9a", "lines": "#e0e0e0",
+              "frame": "#1f4e9c"},
+    "dark": {"right": "#1f4d2b", "empty": "#0e1117", "empty ink": "#8a8f98", "lines": "#3a3d45",
+             "frame": "#7fb0ff"},
+}  # fmt: skip
+
+
+def matrix_colours() -> dict[str, str]:
+    return MATRIX_COLOURS["dark" if is_dark() else "light"]
+
+
+def cell_colours(count: int, correct: bool, most_errors: int, colours: dict) -> tuple[str, str]:
+    """(fill, ink) of a heatmap cell: green when read right, light to dark red for mistakes."""
     if correct:
-        return "#cfe8cf", "black"
+        return colours["right"], text_colour()
     if count == 0:
-        return "white", "#b0b0b0"
+        return colours["empty"], colours["empty ink"]
     share = count / most_errors
     light, dark = np.array([252, 187, 161]), np.array([165, 15, 21])
     red, green, blue = (light + share * (dark - light)).astype(int)
@@ -127,10 +149,12 @@ def confusion_chart(matrix: list[list[int]], chosen: tuple[int, int]) -> alt.Lay
             for predicted in DIGITS
         ]
     )
+    colours = matrix_colours()
     table[["fill", "ink"]] = [
-        cell_colours(row.count, row.actual == row.predicted, most_errors)
+        cell_colours(row.count, row.actual == row.predicted, most_errors, colours)
         for row in table.itertuples()
     ]
+    font_size, size = FONT_SIZE * chart_scale(), round(MATRIX_SIZE * chart_scale())
     cell = alt.selection_point(name="cell", fields=["actual", "predicted"], on="click")
     base = alt.Chart(table).encode(
         x=alt.X("predicted:O", title="predicted digit", axis=alt.Axis(orient="top", labelAngle=0)),
@@ -142,20 +166,20 @@ def confusion_chart(matrix: list[list[int]], chosen: tuple[int, int]) -> alt.Lay
         ],
     )
     cells = (
-        base.mark_rect(stroke="#e0e0e0", strokeWidth=1, cursor="pointer")
+        base.mark_rect(stroke=colours["lines"], strokeWidth=1, cursor="pointer")
         .encode(fill=alt.Fill("fill:N", scale=None))
         .add_params(cell)
     )
-    numbers = base.mark_text(fontSize=FONT_SIZE, cursor="pointer").encode(
+    numbers = base.mark_text(fontSize=font_size, cursor="pointer").encode(
         text="count:Q", color=alt.Color("ink:N", scale=None)
     )
-    frame = base.mark_rect(fill="transparent", stroke="#1f4e9c", strokeWidth=4).transform_filter(
-        f"datum.actual == {chosen[0]} && datum.predicted == {chosen[1]}"
-    )
+    frame = base.mark_rect(
+        fill="transparent", stroke=colours["frame"], strokeWidth=4
+    ).transform_filter(f"datum.actual == {chosen[0]} && datum.predicted == {chosen[1]}")
     return (
         alt.layer(cells, numbers, frame)
-        .properties(width=520, height=520)
-        .configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE, labelPadding=6)
+        .properties(width=size, height=size)
+        .configure_axis(labelFontSize=font_size, titleFontSize=font_size, labelPadding=6)
     )
 
 
@@ -164,18 +188,21 @@ def show_confusion(report: dict, data: MnistData) -> None:
         true, predicted = report["most_confused"][0][:2] if report["most_confused"] else (0, 0)
         st.session_state["cell-true"], st.session_state["cell-predicted"] = true, predicted
     chosen = (st.session_state["cell-true"], st.session_state["cell-predicted"])
-    chart_column, cell_column = st.columns([3, 2], gap="large")
-    with chart_column:
-        st.altair_chart(
-            confusion_chart(report["confusion_matrix"], chosen),
-            key="confusion-chart",
-            on_select=_pick_cell,
-            width="content",
-        )
-        st.caption(
-            "Rows: the true digit. Columns: what the model read. Green: read right. "
-            "Red: mistakes, darker for more. Click a cell to see its digits."
-        )
+    st.caption(
+        "Rows: the true digit. Columns: what the model read. Green: read right. "
+        "Red: mistakes, darker for more. Click a cell to see its digits."
+    )
+    # The matrix and the chosen cell's digits side by side, or one under the other when they do
+    # not fit (presenter mode, narrow windows); on a phone the matrix scrolls inside its box.
+    with st.container(horizontal=True, wrap=True, gap="medium"):
+        with st.container(key="confusion-box", width="content"):
+            st.altair_chart(
+                confusion_chart(report["confusion_matrix"], chosen),
+                key="confusion-chart",
+                on_select=_pick_cell,
+                width="content",
+            )
+        cell_column = st.container(width=CELL_PANEL_WIDTH)
     with cell_column:
         left, right = st.columns(2)
         true = left.selectbox("True digit", DIGITS, key="cell-true")
@@ -210,8 +237,9 @@ def show_per_class(report: dict) -> None:
     )
     long = table.melt(id_vars="digit", value_vars=measures, var_name="measure")
     lowest = max(0.0, float(np.floor(long["value"].min() * 100 - 1) / 100))
+    font_size = FONT_SIZE * chart_scale()
     bars = (
-        alt.Chart(long, height=360)
+        alt.Chart(long, height=round(360 * chart_scale()))
         .mark_bar()
         .encode(
             x=alt.X("digit:O", axis=alt.Axis(labelAngle=0)),
@@ -227,8 +255,8 @@ def show_per_class(report: dict) -> None:
             ),
             tooltip=["digit", "measure", alt.Tooltip("value:Q", format=".2%")],
         )
-        .configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE)
-        .configure_legend(labelFontSize=FONT_SIZE)
+        .configure_axis(labelFontSize=font_size, titleFontSize=font_size)
+        .configure_legend(labelFontSize=font_size)
     )
     right.altair_chart(bars, width="stretch")
     right.caption(
@@ -269,8 +297,9 @@ def curves_chart(history: pd.DataFrame, measure: str) -> alt.Chart:
     names = {measure: "training", f"val_{measure}": "validation"}
     curves = history[[name for name in names if name in history]].rename(columns=names)
     long = curves.reset_index().melt(id_vars="epoch", var_name="images", value_name=measure)
+    scale = chart_scale()
     return (
-        alt.Chart(long, height=280)
+        alt.Chart(long, height=round(280 * scale))
         .mark_line(point=True, strokeWidth=3)
         .encode(
             x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
@@ -278,8 +307,8 @@ def curves_chart(history: pd.DataFrame, measure: str) -> alt.Chart:
             color=alt.Color("images:N", legend=alt.Legend(orient="top", title=None)),
             tooltip=["epoch", "images", alt.Tooltip(f"{measure}:Q", format=".4f")],
         )
-        .configure_axis(labelFontSize=14, titleFontSize=FONT_SIZE)
-        .configure_legend(labelFontSize=FONT_SIZE)
+        .configure_axis(labelFontSize=14 * scale, titleFontSize=FONT_SIZE * scale)
+        .configure_legend(labelFontSize=FONT_SIZE * scale)
     )
 
 
@@ -335,9 +364,10 @@ def show_comparison(records: list[ModelRecord]) -> None:
             "parameters": st.column_config.NumberColumn(format="localized"),
         },
     )
-    points = (
-        alt.Chart(table.dropna(subset=["training time (s)"]), height=400)
-        .mark_circle(opacity=0.8, stroke="black", strokeWidth=1)
+    scale = chart_scale()
+    points = (  # outlined in the theme's text colour: the dots show on light and dark
+        alt.Chart(table.dropna(subset=["training time (s)"]), height=round(400 * scale))
+        .mark_circle(opacity=0.9, stroke=text_colour(), strokeWidth=1.5)
         .encode(
             x=alt.X("training time (s):Q", scale=alt.Scale(zero=False, padding=40)),
             y=alt.Y(
@@ -345,7 +375,7 @@ def show_comparison(records: list[ModelRecord]) -> None:
                 scale=alt.Scale(zero=False, padding=40),
                 axis=alt.Axis(format="%"),
             ),
-            size=alt.Size("parameters:Q", scale=alt.Scale(range=[100, 1500])),
+            size=alt.Size("parameters:Q", scale=alt.Scale(range=[100 * scale, 1500 * scale])),
             color=alt.Color("parameters:Q", scale=alt.Scale(scheme="viridis")),
             tooltip=[
                 "name",
@@ -354,41 +384,42 @@ def show_comparison(records: list[ModelRecord]) -> None:
                 alt.Tooltip("parameters:Q", format=","),
             ],
         )
-        .configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE)
-        .configure_legend(labelFontSize=14, titleFontSize=14)
+        .configure_axis(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale)
+        .configure_legend(labelFontSize=14 * scale, titleFontSize=14 * scale)
     )
     st.altair_chart(points, width="stretch")
     st.caption("Each dot is a saved model: up is more accurate, left trained faster.")
 
 
-sidebar()
-store = get_store()
-records = store.list()
-st.title("Model metrics")
-record = choose_model(records, store.active_id())
-data = load_test_images()
-report = score(record, data) if data is not None else None
-if report is not None:
-    show_summary(record, report)
-confusion_tab, per_digit_tab, mistakes_tab, training_tab, models_tab = st.tabs(
-    ["Confusion matrix", "Per digit", "Mistakes", "Training run", "All models"]
-)
-with confusion_tab:
-    if report is None:
-        st.info(NOT_SCORED)
-    else:
-        show_confusion(report, data)
-with per_digit_tab:
-    if report is None:
-        st.info(NOT_SCORED)
-    else:
-        show_per_class(report)
-with mistakes_tab:
-    if report is None:
-        st.info(NOT_SCORED)
-    else:
-        show_gallery(report, data)
-with training_tab:
-    show_training(record)
-with models_tab:
-    show_comparison(records)
+def page() -> None:
+    sidebar()
+    store = get_store()
+    records = store.list()
+    st.title("Model metrics")
+    record = choose_model(records, store.active_id())
+    data = load_test_images()
+    report = score(record, data) if data is not None else None
+    if report is not None:
+        show_summary(record, report)
+    confusion_tab, per_digit_tab, mistakes_tab, training_tab, models_tab = st.tabs(
+        ["Confusion matrix", "Per digit", "Mistakes", "Training run", "All models"]
+    )
+    with confusion_tab:
+        if report is None:
+            st.info(NOT_SCORED)
+        else:
+            show_confusion(report, data)
+    with per_digit_tab:
+        if report is None:
+            st.info(NOT_SCORED)
+        else:
+            show_per_class(report)
+    with mistakes_tab:
+        if report is None:
+            st.info(NOT_SCORED)
+        else:
+            show_gallery(report, data)
+    with training_tab:
+        show_training(record)
+    with models_tab:
+        show_comparison(records)

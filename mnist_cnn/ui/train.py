@@ -15,7 +15,7 @@ from mnist_cnn.jobs import FINAL, JobManager
 from mnist_cnn.model import build_model, describe_model
 from mnist_cnn.status import Status
 from mnist_cnn.storage import SHIPPED_ID, ModelFileError, default_models_dir
-from mnist_cnn.ui.common import get_store, sidebar
+from mnist_cnn.ui.models import get_store, sidebar
 
 
 @st.cache_resource

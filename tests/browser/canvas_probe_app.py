@@ -1,27 +1,19 @@
-"""Tiny app for the browser harness's own test: a canvas and its ink pixel count.
+"""Tiny app for the browser harness's own test: the app's canvas (with its Clear and Undo) and
+its ink pixel count.
 
-Run by tests/browser/test_canvas_probe.py; it imports neither TensorFlow nor the app.
+Run by tests/browser/test_canvas_probe.py; it imports neither TensorFlow nor the app's pages.
 """
 
 import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
+
+from mnist_cnn.ui.widgets import digit_canvas
 
 st.set_page_config(page_title="canvas probe")
 
-result = st_canvas(
-    stroke_width=18,
-    stroke_color="#FFFFFF",
-    background_color="#000000",
-    height=280,
-    width=280,
-    drawing_mode="freedraw",
-    return_image_data=True,
-    key="canvas",
-)
+_, image = digit_canvas("canvas", brush=18)
 
 with st.container(key="probe"):
-    image = result.image_data
     if image is None:
         st.write("ink=none")
     else:

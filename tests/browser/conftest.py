@@ -44,17 +44,13 @@ def browser_type_launch_args(browser_type_launch_args, playwright):
     return {**options, **browser_type_launch_args}  # --headed and the like still win
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {"viewport": browser.VIEWPORT, **browser_context_args}
-
-
 @pytest.fixture
 def new_context(new_context):
-    """pytest-playwright's factory (also behind `context` and `page`), plus the tracker."""
+    """pytest-playwright's factory (also behind `context` and `page`), plus the tracker; the
+    viewport is 1280x900 unless `viewport=` says otherwise."""
 
     def make(**kwargs):
-        context = new_context(**kwargs)
+        context = new_context(**{"viewport": browser.VIEWPORT, **kwargs})
         browser.install_tracker(context)
         return context
 

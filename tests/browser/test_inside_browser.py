@@ -13,7 +13,7 @@ from tools.browser import app_exceptions, draw_strokes, open_app, wait_for_rerun
 from tools.strokes import digit_strokes
 
 PREDICTED = re.compile(r"(\d) · (\d+)% sure")
-PREDICTION = ".st-key-inside-prediction"
+PREDICTION = ".st-key-prediction"
 CANVAS = "inside-canvas"
 LAYERS = ("image", "conv1", "pool1", "conv2", "pool2", "flatten", "dense", "digit")
 FONT_SIZE_JS = "selector => parseFloat(getComputedStyle(document.querySelector(selector)).fontSize)"
@@ -73,7 +73,7 @@ def test_presenter_mode_makes_text_larger_and_the_canvas_still_draws(inside_url,
     assert page.locator('[data-testid="stToolbar"]').is_visible()
 
     with wait_for_rerun(page):
-        page.locator(".st-key-presenter-mode").get_by_text("Presenter mode").click()
+        page.locator(".st-key-presenter").get_by_text("Presenter mode").click()
     # the style arrives with the rerun but applies a frame or two after it finishes
     page.wait_for_function(
         "least => parseFloat(getComputedStyle(document.documentElement).fontSize) >= least",

@@ -54,9 +54,9 @@ def test_a_server_started_with_it_refuses_big_and_cross_site_uploads_and_static_
             return reply.status, reply.text()
 
         megabyte = 1024 * 1024
-        assert put(4 * megabyte)[0] == 204  # under the limit: accepted
-        assert put(6 * megabyte) == (413, "File too large")  # the server refuses it
+        assert put(24 * megabyte)[0] == 204  # under the limit: accepted
+        assert put(26 * megabyte) == (413, "File too large")  # the server refuses it
         # The page itself refuses it too, with a message, before sending anything.
-        (tmp_path / "big.png").write_bytes(b"a" * 6 * megabyte)
+        (tmp_path / "big.png").write_bytes(b"a" * 26 * megabyte)
         page.locator(".st-key-upload input[type=file]").set_input_files(tmp_path / "big.png")
-        page.get_by_text("File must be 5.0MB or smaller").wait_for(timeout=10_000)
+        page.get_by_text("File must be 25.0MB or smaller").wait_for(timeout=10_000)

@@ -1,0 +1,125 @@
+"""How the app looks: the page style every page gets, presenter mode, and the theme's colours.
+
+Everything the app draws itself (bars, picture frames, the confusion matrix, charts) takes its
+colours from here or from the theme's text colour (`currentColor` in CSS), so it reads in the
+light and the dark theme alike.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+PRESENTER_SCALE = 1.4  # presenter mode makes text, pictures, charts and the canvas this much larger
+PRESENTER_KEY = "presenter"  # the toggle's key, and the URL's query parameter: ?presenter=true
+
+# Every page. Colours come from the theme: `currentColor` is its text colour.
+PAGE_CSS = """
+<style>
+/* the element that holds the canvas toolbar's hiding script takes no room */
+[data-testid="stElementContainer"]:has(span.hide-canvas-toolbar) { display: none; }
+/* Clear and Undo: large, for fingers and for the back of the classroom */
+.st-key-drawing-buttons button { min-height: 3rem; font-size: 1.15rem; }
+/* the answer on one line ("7 · 98% sure"), however large the text (presenter mode) */
+.st-key-prediction h1 { white-space: nowrap; }
+@media (min-width: 641px) { .st-key-prediction h1 { font-size: min(2.75rem, 4.4vw); } }
+/* pictures the app draws: a thin frame in the text colour, so black pictures show on dark */
+[data-testid="stImageContainer"] img, figure.picture img {
+  outline: 1px solid color-mix(in srgb, currentColor 35%, transparent);
+}
+/* the uploader's own size line ("Limit 25MB per file"): its label says what the page reads */
+.st-key-upload [data-testid="stFileUploaderDropzoneInstructions"] small { display: none; }
+/* wide charts (the confusion matrix) scroll inside their own box on a narrow screen */
+.st-key-confusion-box { overflow-x: auto; max-width: 100%; }
+.st-key-confusion-box [data-testid="stVegaLiteChart"] { max-width: none; }
+/* a phone: less space above the page, so the canvas and the answer fit on one screen */
+@media (max-width: 640px) {
+  [data-testid="stMainBlockContainer"] { padding-top: 4rem; }
+  h1 { font-size: 1.6rem !important; padding: 0 !important; }
+}
+</style>
+"""
+
+PRESENTER_CSS = f"""
+<style>
+html {{ font-size: {16 * PRESENTER_SCALE}px; }}  /* Streamlit sizes text in rem */
+[data-testid="stImageContainer"], [data-testid="stBidiComponentIsolated"], figure.picture {{
+  zoom: {PRESENTER_SCALE};  /* pictures and the canvas are sized in pixels */
+}}
+[data-testid="stImageCaption"], figure.picture figcaption {{
+  zoom: {1 / PRESENTER_SCALE:.3f};  /* captions are text */
+}}
+[data-testid="stMainBlockContainer"] {{ padding: 4rem 1.5rem 2rem; }}  /* room for all that */
+[data-testid="stToolbar"], [data-testid="stElementToolbar"], [data-testid="stStatusWidget"] {{
+  display: none;  /* the app menu, and the full-screen buttons on pictures and charts */
+}}
+</style>
+"""
+
+# The canvas (streamlit-drawable-canvas) has its own toolbar: invisible until hovered, never
+# shown on a phone, and its pencil switches drawing off without a word. The page's own Clear
+# and Undo replace it. It lives in the canvas's shadow root, which page CSS cannot reach, so
+# this script puts a style inside every canvas as it appears.
+HIDE_CANVAS_TOOLBAR_JS = """
+<span class="hide-canvas-toolbar"></span>
+<script>
+(() => {
+  if (window.hideCanvasToolbar) return;
+  window.hideCanvasToolbar = () => {
+    for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+      const root = host.shadowRoot;
+      if (root && !root.querySelector('style.hide-canvas-toolbar')) {
+        const style = document.createElement('style');
+        style.className = 'hide-canvas-toolbar';
+        style.textContent = '.dc-toolbar { display: none !important; }';
+        root.appendChild(style);
+      }
+    }
+  };
+  new MutationObserver(window.hideCanvasToolbar)
+    .observe(document.body, {childList: true, subtree: true});
+  setInterval(window.hideCanvasToolbar, 300);
+})();
+</script>
+"""
+
+
+def page_style() -> None:
+    """The style every page gets (and presenter mode's when it is on). Call once per page run."""
+    st.html(PAGE_CSS + (PRESENTER_CSS if is_presenter() else ""))
+
+
+def hide_canvas_toolbar() -> None:
+    """Hide the toolbar of every canvas on the page (digit_canvas calls it)."""
+    st.html(HIDE_CANVAS_TOOLBAR_JS, unsafe_allow_javascript=True)
+
+
+def presenter_toggle() -> None:
+    """A toggle that makes every page readable on a projector. It is kept in the page's URL
+    (?presenter=true), so it survives a reload and can be bookmarked."""
+    st.toggle(
+        "Presenter mode",
+        key=PRESENTER_KEY,
+        bind="query-params",
+        persist_state="session",
+        help="Larger text, pictures, charts and canvas for a projector; hides the app menu. "
+        "Bookmark the page with it on: the address ends in ?presenter=true.",
+    )
+
+
+def is_presenter() -> bool:
+    return bool(st.session_state.get(PRESENTER_KEY, False))
+
+
+def chart_scale() -> float:
+    """How much larger charts draw their text and cells: PRESENTER_SCALE in presenter mode."""
+    return PRESENTER_SCALE if is_presenter() else 1.0
+
+
+def is_dark() -> bool:
+    """Whether the browser shows the dark theme (light until the browser has said)."""
+    return st.context.theme.type == "dark"
+
+
+def text_colour() -> str:
+    """The theme's text colour, for charts (Vega cannot read CSS): Streamlit's defaults."""
+    return "#fafafa" if is_dark() else "#31333f"
