@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from mnist_cnn.config import PRESETS, TrainConfig
 from mnist_cnn.storage import ASSETS_DIR, ModelStore
+from mnist_cnn.ui.names import plain
 
 PAGE = str(Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "train.py")
 TINY = {"train_size": 1000, "validation_size": 200, "epochs": 1, "batch_size": 100}
@@ -44,9 +45,9 @@ def train_page(models_dir):
     return new_app().run()
 
 
-def set_numbers(app: AppTest, preset: str, **values) -> AppTest:
+def set_numbers(app: AppTest, **values) -> AppTest:
     for name, value in values.items():
-        app.number_input(key=f"{name}-{preset}").set_value(value)
+        app.number_input(key=f"setting-{name}").set_value(value)
     return app.run()
 
 
@@ -65,10 +66,10 @@ def architecture(app: AppTest) -> dict:
     return dict(zip(table.layer, table["output shape"], strict=True))
 
 
-def form_values(app: AppTest, preset: str) -> dict:
+def form_values(app: AppTest) -> dict:
     values = {}
     for name in TrainConfig.__dataclass_fields__:
-        key = f"{name}-{preset}"
+        key = f"setting-{name}"
         for widgets in (app.number_input, app.checkbox, app.selectbox):
             found = [widget for widget in widgets if widget.key == key]
             if found:
@@ -77,7 +78,7 @@ def form_values(app: AppTest, preset: str) -> dict:
 
 
 def sidebar_names(app: AppTest, name: str) -> bool:
-    return f"**Active model:** {name}" in texts(app.sidebar.markdown)
+    return f"**Active model:** {plain(name)}" in texts(app.sidebar.markdown)
 
 
 def saved_run(store: ModelStore, name: str):
@@ -115,7 +116,7 @@ def wait_until_ended(app: AppTest, store: ModelStore, run_id: str):
 def test_page_renders_with_the_seed_preset(train_page):
     assert not train_page.exception and not train_page.error
     assert train_page.segmented_control(key="preset").options == list(PRESETS)
-    assert form_values(train_page, "seed") == PRESETS["seed"].to_dict()
+    assert form_values(train_page) == PRESETS["seed"].to_dict()
     assert architecture(train_page)["conv1"] == "24 × 24 × 16"
     assert train_page.text_input(key="run-name").value == "seed preset"
     assert not train_page.button(key="start").disabled
@@ -124,25 +125,28 @@ def test_page_renders_with_the_seed_preset(train_page):
 
 
 def test_impossible_settings_are_refused_before_anything_starts(train_page, models_dir):
-    set_numbers(train_page, "seed", kernel_size=11)  # with pool 2: maps of 18, 9, then -1
+    set_numbers(train_page, kernel_size=11)  # with pool 2: maps of 18, 9, then -1
     assert not train_page.exception
-    [error] = texts(train_page.error)
+    on_top, error = texts(train_page.error)
+    assert "see the message under it" in on_top
+    assert error.startswith("Detector size, in pixels (kernel_size): Detectors 11 pixels wide")
     assert "kernel_size=11" in error and "pool_size=2" in error
     assert train_page.button(key="start").disabled
     assert len(train_page.dataframe) == 1  # no architecture table, only the runs list
 
-    set_numbers(train_page, "seed", kernel_size=5, train_size=55_500)  # + 5,000 > 60,000
-    [error] = texts(train_page.error)
+    set_numbers(train_page, kernel_size=5, train_size=55_500)  # + 5,000 > 60,000
+    on_top, error = texts(train_page.error)
+    assert error.startswith("Training images (train_size): ")
     assert "train_size=55500, validation_size=5000" in error
     assert train_page.button(key="start").disabled
 
-    set_numbers(train_page, "seed", train_size=55_000)
+    set_numbers(train_page, train_size=55_000)
     assert not train_page.error and not train_page.button(key="start").disabled
     assert [record.id for record in ModelStore(models_dir).list()] == ["shipped"]
 
 
 def test_an_empty_run_name_is_refused(train_page, models_dir):
-    set_numbers(train_page, "seed", **TINY)
+    set_numbers(train_page, **TINY)
     train_page.text_input(key="run-name").set_value("   ")
     train_page.button(key="start").click().run()
     assert not train_page.exception
@@ -153,7 +157,7 @@ def test_an_empty_run_name_is_refused(train_page, models_dir):
 
 def test_the_architecture_table_follows_the_kernel_size(train_page):
     before = architecture(train_page)
-    set_numbers(train_page, "seed", kernel_size=3)
+    set_numbers(train_page, kernel_size=3)
     after = architecture(train_page)
     assert (before["conv1"], after["conv1"]) == ("24 × 24 × 16", "26 × 26 × 16")
     assert (before["conv2"], after["conv2"]) == ("8 × 8 × 16", "11 × 11 × 16")
@@ -170,7 +174,7 @@ def test_the_architecture_table_follows_the_kernel_size(train_page):
 def test_the_quick_preset_fills_its_values(train_page):
     train_page.segmented_control(key="preset").set_value("quick").run()
     assert not train_page.exception
-    assert form_values(train_page, "quick") == PRESETS["quick"].to_dict()
+    assert form_values(train_page) == PRESETS["quick"].to_dict()
     assert architecture(train_page)["conv1"] == "24 × 24 × 16"
 
 
@@ -254,7 +258,7 @@ def trained(tmp_path_factory, mnist):
         patch.setenv("MNIST_DATA_DIR", str(mnist.source))
         patch.setenv("MNIST_CNN_CLASS_DIR", str(tmp_path_factory.mktemp("class")))
         store = ModelStore(models)
-        app = set_numbers(new_app().run(), "seed", **TINY)
+        app = set_numbers(new_app().run(), **TINY)
         seen = SimpleNamespace(app=app, store=store)
 
         app.text_input(key="run-name").set_value("tiny run")

@@ -9,6 +9,7 @@ import streamlit as st
 
 from mnist_cnn.classdata import HELD_OUT_EVERY, ClassDigits, Entry, accuracy, original_on_black
 from mnist_cnn.ui.common import active_model, enlarge, sidebar
+from mnist_cnn.ui.names import plain
 
 THUMBNAIL = 112  # pixels: each 28x28 drawing is shown four times its size
 
@@ -39,7 +40,7 @@ def caption(entry: Entry) -> str:
 
 def show_scores(record, predictor, entries: list[Entry]) -> None:
     held_out = [entry for entry in entries if entry.held_out]
-    st.markdown(f"**How well “{record.name}” (the active model) reads…**")
+    st.markdown(f"**How well “{plain(record.name)}” (the active model) reads…**")
     with st.container(key="scores"):
         everything, unseen, mnist = st.columns(3)
         everything.metric(

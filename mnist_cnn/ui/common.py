@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
+from mnist_cnn.permissions import NotAllowed
 from mnist_cnn.preprocess import Preprocessed, preprocess
 from mnist_cnn.storage import (
     SHIPPED_ID,
@@ -23,6 +24,15 @@ from mnist_cnn.storage import (
     default_models_dir,
     load_model_file,
 )
+from mnist_cnn.ui.classroom import (
+    can_switch_for_everyone,
+    choose_my_model,
+    classroom,
+    model_for_me,
+    teacher_box,
+    teacher_key,
+)
+from mnist_cnn.ui.names import plain
 
 if TYPE_CHECKING:
     from mnist_cnn.predict import Predictor
@@ -47,9 +57,10 @@ def _predictor(model_path: str, modified: float) -> Predictor:
 
 
 def active_model() -> tuple[ModelRecord, Predictor]:
-    """The active model's record and a predictor for it; the shipped model if it cannot load."""
+    """The model this browser uses (the class's, or its own choice: see classroom.model_for_me)
+    and a predictor for it; the shipped model if it cannot load."""
     store = get_store()
-    record = store.get(store.active_id())
+    record = store.get(model_for_me(store))
     try:
         predictor = _predictor(str(record.model_path), record.model_path.stat().st_mtime)
         keep_tensorflow_warm()
@@ -58,7 +69,7 @@ def active_model() -> tuple[ModelRecord, Predictor]:
         if record.id == SHIPPED_ID:
             raise
         st.warning(
-            f"The active model “{record.name}” could not be loaded ({error}). Using the shipped model."
+            f"The active model “{plain(record.name)}” could not be loaded ({error}). Using the shipped model."
         )
         shipped = store.shipped()
         return shipped, _predictor(str(shipped.model_path), shipped.model_path.stat().st_mtime)
@@ -75,7 +86,10 @@ def _switch_model(key: str) -> None:
     store = get_store()
     if key != f"model-switcher-{store.active_id()}":
         return  # a switcher drawn before the active model changed: its choice is stale
-    store.set_active(st.session_state[key])
+    try:
+        classroom().set_active_for_everyone(st.session_state[key], teacher_key())
+    except NotAllowed:  # only the teacher's switcher calls this: a changed page
+        st.toast("Only the teacher can switch the model for everyone.")
 
 
 def keep_tensorflow_warm() -> None:
@@ -102,30 +116,45 @@ def sidebar() -> None:
     """The active model, its test accuracy, and a switcher listing every usable model."""
     keep_tensorflow_warm()
     store = get_store()
-    active_id = store.active_id()
+    active_id = model_for_me(store)
     usable = [record for record in store.list() if record.has_model and not record.error]
     ids = [record.id for record in usable]
     labels = {record.id: model_label(record) for record in usable}
     with st.sidebar:
         active = next((record for record in usable if record.id == active_id), usable[0])
         with st.container(key="active-model"):
-            st.markdown(f"**Active model:** {active.name}")
+            st.markdown(f"**Active model:** {plain(active.name)}")
             if active.test_accuracy is not None:
                 st.caption(
                     f"Test accuracy {100 * active.test_accuracy:.2f}% on 10,000 MNIST digits"
                 )
+            if active_id != store.active_id():
+                st.caption("Your own choice, for this browser only.")
         # the key follows the active model, so a switch made in another browser shows here too
         key = f"model-switcher-{active_id}"
-        st.selectbox(
-            "Switch model",
-            ids,
-            index=ids.index(active.id),
-            format_func=labels.get,
-            key=key,
-            on_change=_switch_model,
-            args=(key,),
-            help="Every page uses the model chosen here, in every browser.",
-        )
+        if can_switch_for_everyone():  # no teacher passphrase set, or this is the teacher
+            st.selectbox(
+                "Switch model",
+                ids,
+                index=ids.index(active.id),
+                format_func=labels.get,
+                key=key,
+                on_change=_switch_model,
+                args=(key,),
+                help="Every page uses the model chosen here, in every browser.",
+            )
+        else:
+            st.selectbox(
+                "Switch model (just me)",
+                ids,
+                index=ids.index(active.id),
+                format_func=labels.get,
+                key=f"my-{key}",
+                on_change=lambda: choose_my_model(st.session_state[f"my-{key}"]),
+                help="Only this browser uses the model chosen here; the teacher chooses the "
+                "model for the class.",
+            )
+        teacher_box()
         presenter_mode()
 
 

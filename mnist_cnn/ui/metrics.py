@@ -12,7 +12,9 @@ import streamlit as st
 from mnist_cnn.data import DataError, MnistData, load_mnist
 from mnist_cnn.reports import model_report
 from mnist_cnn.storage import ModelFileError, ModelRecord
+from mnist_cnn.ui.classroom import model_for_me
 from mnist_cnn.ui.common import enlarge, get_store, model_label, sidebar
+from mnist_cnn.ui.names import plain
 
 DIGITS = list(range(10))
 ANY = "any"
@@ -50,7 +52,7 @@ def format_duration(seconds: float | None) -> str:
 def choose_model(records: list[ModelRecord], active_id: str) -> ModelRecord:
     for record in records:
         if record.has_model and record.error:  # damaged files: say so, offer the others
-            st.warning(f"“{record.name}” is left out: {record.error}")
+            st.warning(f"“{plain(record.name)}” is left out: {record.error}")
     usable = [record for record in records if record.has_model and not record.error]
     ids = [record.id for record in usable]
     labels = {record.id: model_label(record) for record in usable}
@@ -64,11 +66,11 @@ def choose_model(records: list[ModelRecord], active_id: str) -> ModelRecord:
 
 def score(record: ModelRecord, data: MnistData) -> dict | None:
     try:
-        with st.spinner(f"Scoring {record.name} on 10,000 test images…"):
+        with st.spinner(f"Scoring “{plain(record.name)}” on 10,000 test images…"):
             return model_report(record, data, get_store().root)
     except ModelFileError as error:
         st.error(
-            f"**The model “{record.name}” could not be scored.** {error}\n\n"
+            f"**The model “{plain(record.name)}” could not be scored.** {error}\n\n"
             "Choose another model, or train this one again."
         )
         return None
@@ -370,7 +372,7 @@ sidebar()
 store = get_store()
 records = store.list()
 st.title("Model metrics")
-record = choose_model(records, store.active_id())
+record = choose_model(records, model_for_me(store))
 data = load_test_images()
 report = score(record, data) if data is not None else None
 if report is not None:
