@@ -36,6 +36,7 @@ from mnist_cnn.ui.names import file_name, plain
 
 LOADED = "preset-loaded"  # session state: the preset the settings came from
 AUTO_NAME = "run-name-auto"  # session state: the name the page gave the run (until one is typed)
+TOAST = "train-toast"  # session state: a message to show once the page is drawn again
 
 
 def setting_key(name: str) -> str:
@@ -409,10 +410,14 @@ def start_training(config: TrainConfig, name: str, class_repeat: int | None) -> 
         jobs = get_jobs()
         busy = jobs.current() is not None or jobs.queued()
         job = jobs.submit(config, name, owner(), *extras)
-        if busy:
-            st.toast(f"Another run is training; yours is queued (place {job.queue_position}).")
     except (ValueError, OSError) as error:  # a bad name, a full disk, a read-only models folder
         st.error(f"Could not start training: {error}")
+        return
+    if busy:
+        st.session_state[TOAST] = (
+            f"Another run is training; yours is queued (place {job.queue_position})."
+        )
+    st.rerun()  # the live part, drawn above, shows the new run at once
 
 
 # --- the runs list ---------------------------------------------------------------------------
@@ -530,6 +535,8 @@ def train_page() -> None:
     sidebar()
     get_jobs().warm_up()  # the trainer loads TensorFlow and MNIST while the page is read
     st.title("Train a network")
+    if TOAST in st.session_state:
+        st.toast(st.session_state.pop(TOAST))
     if find_mnist_dir() is None:
         st.warning(
             "No local MNIST files found: training will try Keras's download (needs internet). "
