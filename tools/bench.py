@@ -234,7 +234,7 @@ def click_to_model(chromium, server_url: str, models_dir: str, preset: str = "qu
     browser.open_app(page, server_url + "/train")
     time.sleep(WARM_UP_SECONDS)
     with browser.wait_for_rerun(page):
-        page.get_by_role("button", name=preset, exact=True).click()
+        page.locator(".st-key-preset").get_by_text(preset, exact=True).click()
     page.evaluate(FIRST_ESTIMATE_JS)
     before = set(os.listdir(models_dir)) if os.path.isdir(models_dir) else set()
     start = time.monotonic()

@@ -11,12 +11,18 @@ from __future__ import annotations
 import re
 
 MARKDOWN_SPECIALS = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+# Markdown turns web and e-mail addresses into links even when their punctuation is escaped; an
+# invisible word joiner inside "http:", "www." and before "@" stops it.
+WORD_JOINER = "\u2060"
+ADDRESS_STARTS = re.compile(r"(?i)(https?|ftp|www|mailto)(?=[:.])|(?=@)")
 
 
 def plain(name: str) -> str:
-    """`name` escaped for Markdown, so that it shows exactly as typed: every ASCII punctuation
-    character gets a backslash (links, bold, emoji codes, colours, maths and HTML all need one)."""
-    return MARKDOWN_SPECIALS.sub(r"\\\1", str(name))
+    """`name` for Markdown, so that it shows exactly as typed: every ASCII punctuation character
+    gets a backslash (links, bold, emoji codes, colours, maths and HTML all need one), and
+    addresses get an invisible word joiner so that they do not become links."""
+    joined = ADDRESS_STARTS.sub(lambda found: (found.group(1) or "") + WORD_JOINER, str(name))
+    return MARKDOWN_SPECIALS.sub(r"\\\1", joined)
 
 
 def file_name(name: str, suffix: str) -> str:

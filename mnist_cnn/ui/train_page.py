@@ -37,6 +37,7 @@ from mnist_cnn.ui.names import file_name, plain
 LOADED = "preset-loaded"  # session state: the preset the settings came from
 AUTO_NAME = "run-name-auto"  # session state: the name the page gave the run (until one is typed)
 TOAST = "train-toast"  # session state: a message to show once the page is drawn again
+DRAWING_PAGE = "drawing-train-page"  # session state: True while the whole page is drawn
 
 
 def setting_key(name: str) -> str:
@@ -288,8 +289,9 @@ def queue_lines(queued: list[Job]) -> None:
         st.markdown(
             f"🕒 Queued, place {waiting.queue_position}: **{plain(waiting.name)}**{whose(waiting)}"
         )
-        mine_to_cancel = waiting.owner == owner() or is_teacher()
-        if mine_to_cancel and st.button("Cancel", key=f"cancel-{waiting.id}"):
+        # one's own runs; and anyone's for the teacher, when there is one
+        may_cancel = waiting.owner == owner() or (classroom().has_teacher and is_teacher())
+        if may_cancel and st.button("Cancel", key=f"cancel-{waiting.id}"):
             try:
                 classroom().stop(waiting.id, owner(), teacher_key())
                 st.rerun()
@@ -328,12 +330,12 @@ def live_progress() -> None:
                 progress_charts(job)
         queue_lines(queued)
     # When a run starts, really trains or ends, or the queue changes, redraw the whole page so
-    # that the runs list says so too.
+    # that the runs list says so too (unless the whole page is being drawn already).
     now = (job.id, job.status) if job else None, tuple(waiting.id for waiting in queued)
-    if st.session_state.get("live-state", now) != now:
-        st.session_state["live-state"] = now
-        st.rerun(scope="app")
+    changed = st.session_state.get("live-state", now) != now
     st.session_state["live-state"] = now
+    if changed and not st.session_state.get(DRAWING_PAGE):
+        st.rerun(scope="app")
 
 
 def show_last_run() -> None:
@@ -549,7 +551,11 @@ def train_page() -> None:
             setting_key(name), getattr(PRESETS[st.session_state[LOADED]], name)
         )
     top = st.container()  # preset, name and Start: filled in once the settings are read
-    live_progress()
+    st.session_state[DRAWING_PAGE] = True
+    try:
+        live_progress()
+    finally:
+        st.session_state[DRAWING_PAGE] = False
     show_last_run()
     settings_tab, runs_tab = st.tabs(["Settings", "Runs and models"])
     with settings_tab:
