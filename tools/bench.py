@@ -205,8 +205,8 @@ FIRST_ESTIMATE_JS = """
   const seconds = (text) => text.split(':').reduce((total, part) => 60 * total + Number(part), 0);
   window.__firstEstimate = null;
   const timer = setInterval(() => {
-    const bar = document.querySelector('.st-key-live [data-testid=stProgress]');
-    const found = bar && bar.innerText.match(/([0-9:]+) so far · about ([0-9:]+) left/);
+    const live = document.querySelector('.st-key-live');
+    const found = live && live.innerText.match(/([0-9:]+) so far · about ([0-9:]+) left/);
     if (found) {
       window.__firstEstimate = [seconds(found[1]), seconds(found[2])];
       clearInterval(timer);
@@ -220,7 +220,7 @@ def finished_run(models_dir: str, before: set[str]):
     """The run made since `before` (folder names), once it is finished with its model saved."""
     from mnist_cnn.storage import ModelStore
 
-    for record in ModelStore(models_dir).list():
+    for record in ModelStore(models_dir).list()[1:]:  # not the shipped model
         if record.id not in before and record.status == "finished" and record.has_model:
             return record
     return None
