@@ -417,6 +417,7 @@ def _serve(tasks, events, stop, parent_pid: int, data_dir: str | None) -> None:
     loaded = {}  # data folder -> MNIST read from it
     with contextlib.suppress(Exception):  # a failure here is reported with the first job
         loaded[data_dir] = load_mnist(data_dir)
+        _warm_up(loaded[data_dir])
     try:
         while True:
             try:
@@ -432,6 +433,17 @@ def _serve(tasks, events, stop, parent_pid: int, data_dir: str | None) -> None:
             gc.collect()
     except _ServerGone:
         events.cancel_join_thread()  # nobody may be reading the queue any more
+
+
+def _warm_up(data) -> None:
+    """Train a few batches and score a few images once, so that TensorFlow's one-time costs
+    (its first compiled functions and kernels) are paid before the first real run."""
+    from mnist_cnn.evaluation import evaluate
+    from mnist_cnn.training import train
+
+    config = TrainConfig(train_size=256, validation_size=0, epochs=1, batch_size=128)
+    result = train(config, data)
+    evaluate(result.model, data.test_images[:1000], data.test_labels[:1000])
 
 
 def _train_in_child(

@@ -37,6 +37,7 @@ from mnist_cnn.ui.names import file_name, plain
 LOADED = "preset-loaded"  # session state: the preset the settings came from
 AUTO_NAME = "run-name-auto"  # session state: the name the page gave the run (until one is typed)
 TOAST = "train-toast"  # session state: a message to show once the page is drawn again
+START_ERROR = "start-error"  # session state: why Start could not start a run
 DRAWING_PAGE = "drawing-train-page"  # session state: True while the whole page is drawn
 
 
@@ -123,8 +124,9 @@ def checked_config(values: dict, slots: dict) -> TrainConfig | None:
     return None
 
 
-def class_digits_option() -> int | None:
-    """How many times to repeat each of the class's own drawings in training; None: not at all."""
+def class_digits_option() -> None:
+    """Whether to add the class's own drawings to the training images, and how many times each
+    (start_clicked reads both from the session state)."""
     entries = ClassDigits().entries()
     trainable = sum(not entry.held_out for entry in entries)
     use = st.checkbox(
@@ -137,7 +139,7 @@ def class_digits_option() -> int | None:
     )
     if not trainable:
         st.caption("No class drawings to add yet: save some on the Draw page.")
-        return None
+        return
     repeat = st.number_input(
         "Repeat each drawing",
         1,
@@ -151,7 +153,6 @@ def class_digits_option() -> int | None:
         f"Adds {trainable} drawings × {repeat} = {trainable * repeat:,} training images; "
         f"{len(entries) - trainable} held-out drawings are never trained on."
     )
-    return repeat if use else None
 
 
 @st.cache_data(max_entries=32)
@@ -368,7 +369,7 @@ def show_last_run() -> None:
 # --- Start -----------------------------------------------------------------------------------
 
 
-def start_row(config: TrainConfig | None, changed: list[str], class_repeat: int | None) -> None:
+def start_row(config: TrainConfig | None, changed: list[str]) -> None:
     """Preset, run name and Start, with where the settings came from."""
     preset = st.session_state[LOADED]
     auto_name = f"{preset} preset" + (", changed" if changed else "")
@@ -386,14 +387,15 @@ def start_row(config: TrainConfig | None, changed: list[str], class_repeat: int 
             "minutes. Choosing one fills in every setting below.",
         )
     with name_column:
-        name = st.text_input("Name for this run", max_chars=60, key="run-name")
+        st.text_input("Name for this run", max_chars=60, key="run-name")
     with start:
-        clicked = st.button(
+        st.button(
             "Start training",
             type="primary",
             disabled=config is None,
             key="start",
             width="stretch",
+            on_click=start_clicked,
         )
     with st.container(key="settings-source"):
         st.caption(f"Settings: {settings_summary(preset, changed)} · change them under Settings.")
@@ -402,24 +404,29 @@ def start_row(config: TrainConfig | None, changed: list[str], class_repeat: int 
                       on_click=fill_settings, args=(preset,))  # fmt: skip
     if config is None:
         st.error("A setting below cannot work: see the message under it in Settings.")
-    if clicked and config is not None:
-        start_training(config, name, class_repeat)
+    if START_ERROR in st.session_state:
+        st.error(st.session_state.pop(START_ERROR))
 
 
-def start_training(config: TrainConfig, name: str, class_repeat: int | None) -> None:
+def start_clicked() -> None:
+    """Start's callback. It runs before the page is drawn again, so the run starts at once; it
+    reads the settings as they are now (the page refuses Start while one cannot work)."""
+    values = {name: st.session_state[setting_key(name)] for name in SETTINGS}
+    repeat = st.session_state.get("class-repeat", 10)
     try:
-        extras = ClassDigits().training_arrays(class_repeat) if class_repeat else (None, None)
+        config = TrainConfig(**values)
+        use_drawings = st.session_state.get("use-class-digits", False)
+        extras = ClassDigits().training_arrays(repeat) if use_drawings else (None, None)
         jobs = get_jobs()
         busy = jobs.current() is not None or jobs.queued()
-        job = jobs.submit(config, name, owner(), *extras)
+        job = jobs.submit(config, st.session_state.get("run-name", ""), owner(), *extras)
     except (ValueError, OSError) as error:  # a bad name, a full disk, a read-only models folder
-        st.error(f"Could not start training: {error}")
+        st.session_state[START_ERROR] = f"Could not start training: {error}"
         return
     if busy:
         st.session_state[TOAST] = (
             f"Another run is training; yours is queued (place {job.queue_position})."
         )
-    st.rerun()  # the live part, drawn above, shows the new run at once
 
 
 # --- the runs list ---------------------------------------------------------------------------
@@ -560,7 +567,7 @@ def train_page() -> None:
     settings_tab, runs_tab = st.tabs(["Settings", "Runs and models"])
     with settings_tab:
         values, slots = hyperparameter_inputs()
-        class_repeat = class_digits_option()
+        class_digits_option()  # read by start_clicked from the session state
         config = checked_config(values, slots)
         if config is not None:
             with st.expander("The network these settings build", expanded=True):
@@ -568,6 +575,6 @@ def train_page() -> None:
                 st.dataframe(table, hide_index=True)
                 st.caption(f"{table.parameters.sum():,} weights to learn (parameters).")
     with top:
-        start_row(config, changed_settings(values, st.session_state[LOADED]), class_repeat)
+        start_row(config, changed_settings(values, st.session_state[LOADED]))
     with runs_tab:
         runs_list()
