@@ -259,6 +259,10 @@ def test_students_use_models_for_themselves_and_cannot_rename_or_delete(with_tea
     assert sidebar_names(student, "handmade")  # ...this browser uses its own choice
     assert "Your own choice, for this browser only." in texts(student.sidebar.caption)
     assert new_app().run().sidebar.markdown[0].value.endswith(plain(store.shipped().name))
+    [switcher] = student.sidebar.selectbox
+    assert switcher.label == "Switch model (just me)"  # not the class-wide "Switch model"
+    switcher.set_value("shipped").run()
+    assert sidebar_names(student, store.shipped().name) and store.active_id() == "shipped"
 
     assert student.button(key="rename").disabled and student.button(key="delete").disabled
     assert "Only the teacher can rename or delete runs." in caption_texts(student)

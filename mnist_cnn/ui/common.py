@@ -92,6 +92,10 @@ def _switch_model(key: str) -> None:
         st.toast("Only the teacher can switch the model for everyone.")
 
 
+def _switch_my_model(key: str) -> None:
+    choose_my_model(st.session_state[key])
+
+
 def keep_tensorflow_warm() -> None:
     """Undo two costs Streamlit puts on every script run once TensorFlow is loaded.
 
@@ -150,7 +154,8 @@ def sidebar() -> None:
                 index=ids.index(active.id),
                 format_func=labels.get,
                 key=f"my-{key}",
-                on_change=lambda: choose_my_model(st.session_state[f"my-{key}"]),
+                on_change=_switch_my_model,
+                args=(f"my-{key}",),
                 help="Only this browser uses the model chosen here; the teacher chooses the "
                 "model for the class.",
             )
