@@ -416,7 +416,8 @@ def _serve(tasks, events, stop, parent_pid: int, data_dir: str | None) -> None:
     signal.signal(signal.SIGTERM, _quit)  # how the server ends us when it shuts down
     loaded = {}  # data folder -> MNIST read from it
     with contextlib.suppress(Exception):  # a failure here is reported with the first job
-        loaded[data_dir] = load_mnist(data_dir)
+        # read from files only: a download waits for a run that needs it
+        loaded[data_dir] = load_mnist(data_dir, allow_download=False)
         _warm_up(loaded[data_dir])
     try:
         while True:
