@@ -47,7 +47,9 @@ def test_curves_show_validation_dashed_in_another_colour_and_the_interesting_ran
     assert accuracy["encoding"]["y"]["scale"]["domain"] == [0.8, 1]
     assert loss["encoding"]["color"]["scale"]["range"] == COLOURS and len(set(COLOURS)) == 2
     assert loss["encoding"]["strokeDash"]["scale"]["range"][1] != [1, 0]  # validation dashed
-    assert loss["encoding"]["color"]["legend"] is not None
+    assert (
+        loss["encoding"]["color"]["legend"] == loss["encoding"]["strokeDash"]["legend"]
+    )  # one legend
     table = curves_table(fake_run())
     assert 0.0 < accuracy_floor(table) < 0.95  # not from zero, below every later value
 

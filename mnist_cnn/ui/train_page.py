@@ -174,6 +174,7 @@ def architecture_table(config_values: tuple) -> pd.DataFrame:
 
 SERIES = ["training (smoothed)", "validation"]
 COLOURS = ["#1f77b4", "#ff7f0e"]  # Vega's blue and orange: apart in light and in dark themes
+LEGEND = {"orient": "bottom", "symbolType": "stroke", "symbolStrokeWidth": 2}
 
 
 def curves_spec(metric: str, low: float | None) -> dict:
@@ -193,13 +194,14 @@ def curves_spec(metric: str, low: float | None) -> dict:
                 "type": "nominal",
                 "title": None,
                 "scale": {"domain": SERIES, "range": COLOURS},
-                "legend": {"orient": "bottom"},
+                "legend": LEGEND,
             },
-            "strokeDash": {
+            "strokeDash": {  # the same legend: Vega-Lite merges the two, dashed lines in colour
                 "field": "series",
                 "type": "nominal",
+                "title": None,
                 "scale": {"domain": SERIES, "range": [[1, 0], [6, 4]]},
-                "legend": None,
+                "legend": LEGEND,
             },
         },
         "layer": [
@@ -278,6 +280,8 @@ def stop_button(job: Job) -> None:
         if allowed
         else "Only the teacher, or whoever started this run, can stop it.",
     )
+    if not allowed:
+        st.caption("Only the teacher, or whoever started this run, can stop it.")
     if clicked:
         try:
             classroom().stop(job.id, owner(), teacher_key())
