@@ -1,16 +1,20 @@
 """Training jobs for the web app: one training at a time, a queue for the rest, live progress.
 
-Each training runs in its own child process, at a lower priority, so that a crash (or the
-out-of-memory killer) cannot take the server down and predictions stay quick. A worker thread in
-the server starts the children one after another, reads their progress from a queue, and keeps a
-`Job` per run that any page can read. Runs are saved by `runs.train_run`, exactly like the CLI's.
-The manager never changes which model is active.
+Training happens in one long-lived child process, the `Trainer`, started when the Train page
+first loads: it imports TensorFlow and reads MNIST once, then waits for jobs, so a run starts
+training within a moment of its Start. It runs at a lower priority, and a crash of it (or the
+out-of-memory killer) fails only the job it was training: the server carries on and starts a new
+trainer for the next job. A worker thread in the server hands the queued jobs to the trainer one
+after another, reads their progress, and keeps a `Job` per run that any page can read. Runs are
+saved by `runs.train_run`, exactly like the CLI's. The manager never changes which model is
+active.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import math
 import multiprocessing
 import os
@@ -20,6 +24,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 import types
 from dataclasses import dataclass, field
 
@@ -33,7 +38,22 @@ from mnist_cnn.storage import ModelStore
 # A job is over in these; a run left INTERRUPTED is found by recover(), never by a job.
 FINAL = (Status.FINISHED, Status.STOPPED, Status.FAILED, Status.CANCELLED)
 MAX_BATCH_POINTS = 2000  # batch_history keeps every k-th batch so that it stays about this long
+SMOOTHING = 0.95  # weight of the past in the training curves' moving average (per batch)
 _SPAWN = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or locks inherited
+
+
+class MovingAverage:
+    """An exponential moving average that starts without a bias towards zero (as TensorBoard's
+    smoothing): each new value counts 1 - SMOOTHING, the older ones fade away. Unlike a mean
+    restarted every epoch, it does not jump at epoch boundaries."""
+
+    def __init__(self, smoothing: float = SMOOTHING):
+        self.smoothing, self.total, self.weight = smoothing, 0.0, 0.0
+
+    def add(self, value: float) -> float:
+        self.total = self.smoothing * self.total + (1 - self.smoothing) * value
+        self.weight = self.smoothing * self.weight + (1 - self.smoothing)
+        return self.total / self.weight
 
 
 @dataclass
@@ -43,29 +63,119 @@ class Job:
     id: str  # the run's ModelRecord id
     name: str
     config: TrainConfig
-    owner: str  # who submitted it (the browser session); the manager does not interpret it
+    owner: str  # who submitted it (the browser session); see mnist_cnn.permissions
     status: Status = Status.QUEUED
     submitted_at: float = 0.0  # time.time() values
     started_at: float | None = None
     finished_at: float | None = None
     progress: Progress | None = None  # the latest batch or epoch
-    batch_history: list[tuple] = field(default_factory=list)  # (step, loss, accuracy)
+    batch_history: list[tuple] = field(default_factory=list)  # (step, loss, accuracy), smoothed
     epoch_history: list[dict] = field(default_factory=list)  # epoch, loss, accuracy, val_loss,
     # val_accuracy and elapsed of each finished epoch
+    first_eta: float | None = None  # the first estimate of the seconds left, to check it
     error: str | None = None
     test_accuracy: float | None = None
     queue_position: int | None = None  # 1 for the next to start, while queued
+    smoothed: tuple = field(default_factory=lambda: (MovingAverage(), MovingAverage()))
+
+
+class Trainer:
+    """One long-lived child process that has TensorFlow and MNIST loaded and trains one job at a
+    time. If it dies, the job it was training fails and the next job starts a new one.
+
+    One Trainer serves every JobManager of the server process (see TRAINER).
+    """
+
+    def __init__(self, target=None):
+        self.target = target  # the child's function; None: _serve (tests put in their own)
+        self.process = None
+        self.tasks = self.events = None
+        self.stop_event = _SPAWN.Event()  # set to stop the current job
+        self.lock = threading.Lock()  # held while a job trains
+        self.job_id: str | None = None  # the job it trains now
+        self.stopping: set[str] = set()  # jobs asked to stop, perhaps before they started
+
+    def warm_up(self, data_dir: str | None = None) -> None:
+        """Start the child process now, if it is not running and no job holds it."""
+        if self.lock.acquire(blocking=False):
+            try:
+                self._start(data_dir)
+            finally:
+                self.lock.release()
+
+    def _start(self, data_dir: str | None) -> None:
+        if self.process is not None and self.process.is_alive():
+            return
+        self.tasks, self.events = _SPAWN.Queue(), _SPAWN.Queue()
+        target = self.target or _serve
+        args = (self.tasks, self.events, self.stop_event, os.getpid(), data_dir)
+        self.process = _SPAWN.Process(target=target, args=args, daemon=True, name="trainer")
+        with _without_main_script():
+            self.process.start()
+
+    def stop(self, job_id: str) -> None:
+        """Stop the job within one batch once it trains (its model so far is saved)."""
+        self.stopping.add(job_id)
+        if self.job_id == job_id:
+            self.stop_event.set()
+
+    def train(
+        self, store, job_id, config, data_dir, extras, report
+    ) -> tuple[str | None, int | None]:
+        """Train one job in the child; `report(kind, progress)` gets its progress. Returns (what
+        the child said went wrong, its exit code if it died)."""
+        with self.lock:
+            self._start(data_dir)
+            self.stop_event.clear()
+            self.job_id = job_id
+            if job_id in self.stopping:
+                self.stop_event.set()
+            try:
+                self.tasks.put((store, job_id, config, data_dir, extras))
+                return self._follow(report)
+            finally:
+                self.job_id = None
+                self.stopping.discard(job_id)
+
+    def _follow(self, report) -> tuple[str | None, int | None]:
+        child_error = None  # what the child said went wrong, in case it could not record it
+        while True:
+            exited = not self.process.is_alive()  # once it has exited, all it sent is queued
+            try:
+                kind, payload = self.events.get(timeout=0.2)
+            except queue.Empty:
+                if exited:
+                    self.process.join()
+                    return child_error, self.process.exitcode
+                continue
+            if kind == "done":
+                return child_error, None
+            if kind == "error":
+                child_error = payload
+            elif kind in ("batch", "epoch"):
+                report(kind, payload)
+
+    def close(self) -> None:
+        """End the child process (it leaves at once when idle)."""
+        if self.process is not None and self.process.is_alive():
+            self.process.terminate()
+            self.process.join(10)
+
+
+TRAINER = Trainer()  # the server's one trainer
 
 
 class JobManager:
-    def __init__(self, store: ModelStore, data_dir: str | None = None):
+    def __init__(
+        self, store: ModelStore, data_dir: str | None = None, trainer: Trainer | None = None
+    ):
         self.store, self.data_dir = store, data_dir
+        self.trainer = trainer or TRAINER
         self._lock = threading.Condition()  # guards everything below
         self._jobs: dict[str, Job] = {}  # every job of this server's lifetime, oldest first
         self._waiting: list[str] = []  # ids of queued jobs, first in first out
         self._extras: dict[str, tuple] = {}  # extra images and labels of queued jobs
         self._current: str | None = None  # id of the starting or running job
-        self._stop = _SPAWN.Event()  # set to stop the current job
         self._worker: threading.Thread | None = None
         self.recover()
 
@@ -73,7 +183,7 @@ class JobManager:
         """Mark runs left queued or running by a server process that is gone as interrupted."""
         fixed = []
         for record in self.store.list():
-            if record.status in (Status.QUEUED, Status.RUNNING) and not _alive(record.pid):
+            if record.status.is_active and not _alive(record.pid):
                 record.status = Status.INTERRUPTED
                 record.error = "The server stopped before this run finished."
                 self.store.update(record)
@@ -81,6 +191,10 @@ class JobManager:
         return fixed
 
     # --- what the pages call ---
+    def warm_up(self) -> None:
+        """Start the trainer process now, so that the first Start trains at once."""
+        self.trainer.warm_up(self.data_dir)
+
     def submit(
         self, config: TrainConfig, name: str, owner: str, extra_images=None, extra_labels=None
     ) -> Job:
@@ -124,7 +238,7 @@ class JobManager:
         with self._lock:
             if job_id != self._current:
                 return False
-            self._stop.set()
+            self.trainer.stop(job_id)
             return True
 
     def get(self, job_id: str) -> Job | None:
@@ -166,8 +280,10 @@ class JobManager:
                 job = self._jobs[job_id]
                 job.status, job.started_at = Status.STARTING, time.time()
                 extras = self._extras.pop(job_id)
-                self._stop.clear()
             try:
+                record = self.store.get(job_id)
+                record.status = Status.STARTING  # so the runs list says so too
+                self.store.update(record)
                 status, error, accuracy = self._run_child(job, extras)
             except Exception as problem:  # e.g. no process could start; the worker carries on
                 status, error, accuracy = (
@@ -184,35 +300,20 @@ class JobManager:
                 self._set_final(job_id, status)
 
     def _run_child(self, job: Job, extras: tuple) -> tuple[str, str | None, float | None]:
-        """Train in a child process, following its progress; return (status, error, accuracy)."""
-        events = _SPAWN.Queue()
-        args = (self.store, job.id, job.config, self.data_dir, extras, events, self._stop)
-        process = _SPAWN.Process(target=_train_in_child, args=(*args, os.getpid()), daemon=True)
-        with _without_main_script():
-            process.start()
-        child_error = None  # what the child said went wrong, in case it could not record it
-        while True:
-            exited = not process.is_alive()  # once it has exited, all it sent is in the queue
-            try:
-                kind, progress = events.get(timeout=0.2)
-            except queue.Empty:
-                if exited:
-                    break
-                continue
-            if kind == "error":
-                child_error = progress
-                continue
+        """Train in the trainer process, following its progress; return (status, error,
+        accuracy)."""
+
+        def report(kind: str, progress: Progress) -> None:
             with self._lock:
                 _add_progress(job, kind, progress)
-        process.join()
-        events.close()
+
+        child_error, exit_code = self.trainer.train(
+            self.store, job.id, job.config, self.data_dir, extras, report
+        )
         record = self.store.get(job.id)
-        if record.status in (
-            Status.QUEUED,
-            Status.RUNNING,
-        ):  # the child died, or could not write (disk full)
+        if record.status.is_active:  # the trainer died, or could not write (disk full)
             record.status = Status.FAILED
-            record.error = child_error or _ended_unexpectedly(process.exitcode)
+            record.error = child_error or _ended_unexpectedly(exit_code)
             with contextlib.suppress(OSError, ValueError):  # the job says why all the same
                 self.store.update(record)
         status = record.status if record.status in FINAL else Status.FAILED
@@ -236,10 +337,14 @@ class JobManager:
 
 def _add_progress(job: Job, kind: str, progress: Progress) -> None:
     job.status, job.progress = Status.RUNNING, progress
+    if job.first_eta is None:
+        job.first_eta = progress.eta
     if kind == "batch":
+        loss = job.smoothed[0].add(progress.batch_loss)
+        accuracy = job.smoothed[1].add(progress.batch_accuracy)
         every = math.ceil(progress.total_steps / MAX_BATCH_POINTS)
         if progress.step % every == 0 or progress.step == progress.total_steps:
-            job.batch_history.append((progress.step, progress.loss, progress.accuracy))
+            job.batch_history.append((progress.step, loss, accuracy))
     else:
         names = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "elapsed")
         job.epoch_history.append({name: getattr(progress, name) for name in names})
@@ -302,22 +407,64 @@ class _SendProgress(TrainingCallback):
         self.events.put(("epoch", progress))
 
 
-def _train_in_child(store, job_id, config, data_dir, extras, events, stop, parent_pid) -> None:
+def _serve(tasks, events, stop, parent_pid: int, data_dir: str | None) -> None:
+    """The trainer process: load TensorFlow and MNIST once, then train the jobs it is sent, one
+    at a time, until the server is gone."""
     with contextlib.suppress(OSError):
         os.nice(10)  # the server's predictions come first
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the server, which then ends us
     signal.signal(signal.SIGTERM, _quit)  # how the server ends us when it shuts down
+    loaded = {}  # data folder -> MNIST read from it
+    with contextlib.suppress(Exception):  # a failure here is reported with the first job
+        # read from files only: a download waits for a run that needs it
+        loaded[data_dir] = load_mnist(data_dir, allow_download=False)
+        _warm_up(loaded[data_dir])
+    try:
+        while True:
+            try:
+                store, job_id, config, job_data_dir, extras = tasks.get(timeout=1.0)
+            except queue.Empty:
+                if os.getppid() != parent_pid:  # we were adopted: the server is gone
+                    return
+                continue
+            _train_in_child(
+                store, job_id, config, job_data_dir, extras, events, stop, parent_pid, loaded
+            )
+            events.put(("done", None))
+            gc.collect()
+    except _ServerGone:
+        events.cancel_join_thread()  # nobody may be reading the queue any more
+
+
+def _warm_up(data) -> None:
+    """Train a few batches and score a few images once, so that TensorFlow's one-time costs
+    (its first compiled functions and kernels) are paid before the first real run."""
+    from mnist_cnn.evaluation import evaluate
+    from mnist_cnn.training import train
+
+    config = TrainConfig(train_size=256, validation_size=0, epochs=1, batch_size=128)
+    result = train(config, data)
+    evaluate(result.model, data.test_images[:1000], data.test_labels[:1000])
+
+
+def _train_in_child(
+    store, job_id, config, data_dir, extras, events, stop, parent_pid, loaded
+) -> None:
+    """Train one job in the trainer process; an error fails the job, not the process."""
     record = store.get(job_id)
     try:
-        data = load_mnist(data_dir)
-        train_run(config, data, record, [_SendProgress(events, parent_pid)], stop, *extras)
+        if data_dir not in loaded:
+            loaded[data_dir] = load_mnist(data_dir)
+        train_run(
+            config, loaded[data_dir], record, [_SendProgress(events, parent_pid)], stop, *extras
+        )
     except _ServerGone:
         record.status, record.error = Status.INTERRUPTED, "The server stopped during training."
         store.update(record)
-        events.cancel_join_thread()  # nobody may be reading the queue any more
-    except BaseException as error:
+        raise
+    except Exception as error:
         record.status, record.error = Status.FAILED, f"{type(error).__name__}: {error}"[:2000]
         events.put(("error", record.error))
         with contextlib.suppress(OSError, ValueError):  # a full disk: the server records it
             store.update(record)
-        raise  # the traceback goes to the server's log
+        traceback.print_exc()  # to the server's log

@@ -25,6 +25,8 @@ class Progress:
     val_accuracy: float | None
     elapsed: float  # seconds since training started
     eta: float | None  # estimated seconds left, None until a few batches are timed
+    batch_loss: float | None = None  # the last batch's own loss (noisy: for smoothed curves)
+    batch_accuracy: float | None = None  # the last batch's own accuracy
 
     @property
     def step(self) -> int:

@@ -331,7 +331,7 @@ class ModelStore:
         record = self.get(model_id)
         if record.read_only:
             raise ModelFileError("The shipped model cannot be deleted.")
-        if record.status in (Status.QUEUED, Status.RUNNING):
+        if record.status.is_active:
             raise ModelFileError("Stop or cancel this run before deleting it.")
         if self.active_id() == model_id:
             write_json_atomic({"model": SHIPPED_ID}, self.root / "active.json")

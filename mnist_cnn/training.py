@@ -216,10 +216,14 @@ def train(
     val_loss = val_accuracy = None
     stopped = False
     start = time.perf_counter()
+    first_batch_end = None  # the first batch also compiles the step: the estimate leaves it out
 
-    def progress(epoch: int, batch: int, mean: _RunningMean) -> Progress:
+    def progress(epoch: int, batch: int, mean: _RunningMean, last=(None, None)) -> Progress:
         elapsed = time.perf_counter() - start
         done = (epoch - 1) * batches_per_epoch + batch
+        eta = None
+        if done >= max(5, total_steps // 50):  # seconds per batch since the first, times those left
+            eta = (elapsed - first_batch_end) / (done - 1) * (total_steps - done)
         return Progress(
             epoch=epoch,
             epochs=config.epochs,
@@ -230,7 +234,9 @@ def train(
             val_loss=val_loss,
             val_accuracy=val_accuracy,
             elapsed=elapsed,
-            eta=elapsed / done * (total_steps - done) if done >= 3 else None,
+            eta=eta,
+            batch_loss=last[0],
+            batch_accuracy=last[1],
         )
 
     for epoch in range(1, config.epochs + 1):
@@ -242,7 +248,9 @@ def train(
             step = (epoch - 1) * batches_per_epoch + batch
             loss, correct = train_step(indices, np.array([config.seed, step], np.int32))
             mean.add(len(indices), float(loss), int(correct))
-            report = progress(epoch, batch + 1, mean)
+            if first_batch_end is None:
+                first_batch_end = time.perf_counter() - start
+            report = progress(epoch, batch + 1, mean, (float(loss), int(correct) / len(indices)))
             for callback in callbacks:
                 callback.on_batch_end(report)
             if stop_event is not None and stop_event.is_set():

@@ -16,7 +16,7 @@ from mnist_cnn.preprocess import preprocess
 from mnist_cnn.storage import ModelStore
 from tools.strokes import digit_strokes, render_strokes
 
-UI = Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui"
+UI = Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "pages"
 
 
 def fill(store, labels, guess=0):

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from mnist_cnn.storage import ASSETS_DIR, ModelStore
 from mnist_cnn.ui.drawing import HISTORY_LIMIT, Drawing
-from mnist_cnn.ui.widgets import plain
+from mnist_cnn.ui.names import plain
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

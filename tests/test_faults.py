@@ -260,11 +260,12 @@ def test_cli_train_on_a_full_disk_says_so_and_keeps_the_old_model(
 
 
 def _limited_child(*args):
-    """The job manager's child, with files limited to a few bytes (inherited from the test)."""
+    """The job manager's trainer process, with files limited to a few bytes (inherited from the
+    test)."""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG
     limit = int(os.environ["FAULTS_FILE_SIZE_LIMIT"])
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
-    jobs._train_in_child(*args)
+    jobs._serve(*args)
 
 
 @pytest.mark.slow
@@ -280,9 +281,12 @@ def test_a_training_child_that_cannot_save_fails_its_job_clearly(
     store.set_active(active.id)
     before = snapshot(active.directory)
     monkeypatch.setenv("FAULTS_FILE_SIZE_LIMIT", str(limit))
-    monkeypatch.setattr(jobs, "_train_in_child", _limited_child)
-    manager = JobManager(store, data_dir=mnist.source)
-    job = manager.wait(manager.submit(TINY, "no room", owner="a").id, timeout=180)
+    trainer = jobs.Trainer(target=_limited_child)  # its own trainer process, with the limit
+    manager = JobManager(store, data_dir=mnist.source, trainer=trainer)
+    try:
+        job = manager.wait(manager.submit(TINY, "no room", owner="a").id, timeout=180)
+    finally:
+        trainer.close()
     assert job.status == "failed"
     assert job.error.startswith(f"ModelFileError: Could not write {failing} in ")
     assert "File too large" in job.error
@@ -346,7 +350,7 @@ def test_a_zip_that_is_not_a_model_is_skipped(store):
 
 # --- The Train page ---------------------------------------------------------------------------
 
-TRAIN_PAGE = str(ROOT / "mnist_cnn" / "ui" / "train.py")
+TRAIN_PAGE = str(ROOT / "mnist_cnn" / "ui" / "pages" / "train.py")
 
 
 @pytest.fixture

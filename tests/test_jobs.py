@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from mnist_cnn.config import TrainConfig
-from mnist_cnn.jobs import JobManager
+from mnist_cnn.jobs import JobManager, MovingAverage
 from mnist_cnn.storage import SHIPPED_ID, ModelStore, write_metadata
 
 pytestmark = pytest.mark.slow
@@ -54,6 +54,7 @@ def test_jobs_run_one_at_a_time_report_progress_and_can_be_stopped_or_cancelled(
     seen = training(manager, first.id).progress.step
     assert wait_for(lambda: manager.get(first.id).progress.step > seen)  # progress advances
     assert manager.current().id == first.id
+    assert store.get(first.id).status == "running"  # the runs list says what the trainer does
 
     second = manager.submit(TINY, "second", owner="bob")
     assert second.status == "queued" and second.queue_position == 1
@@ -88,6 +89,7 @@ def test_jobs_run_one_at_a_time_report_progress_and_can_be_stopped_or_cancelled(
     assert third.progress.step == 20 and third.owner == "bob"
     record = store.get(third.id)
     assert record.status == "finished" and record.has_model
+    assert record.pid == store.get(first.id).pid  # one warm trainer process trained both
     assert record.test_accuracy == third.test_accuracy
     assert [listed.id for listed in store.list()[1:]] == [third.id, first.id]
 
@@ -155,7 +157,7 @@ def test_a_restarted_server_marks_runs_left_behind_as_interrupted(store):
 SERVER = """
 import os, signal, sys, time
 from mnist_cnn.config import TrainConfig
-from mnist_cnn.jobs import JobManager
+from mnist_cnn.jobs import JobManager, MovingAverage
 from mnist_cnn.storage import ModelStore
 
 manager = JobManager(ModelStore(sys.argv[1]), data_dir=sys.argv[2])
@@ -182,3 +184,12 @@ def test_a_killed_server_leaves_no_run_looking_alive(mnist, store):
     assert store.get(queued_id).status == "queued"  # nobody is left to run it...
     JobManager(store)  # ...until the server starts again
     assert store.get(queued_id).status == "interrupted"
+
+
+def test_the_training_curves_average_without_restarting_at_epochs():
+    average = MovingAverage(smoothing=0.9)
+    assert average.add(2.0) == pytest.approx(2.0)  # no pull towards zero at the start
+    assert average.add(1.0) == pytest.approx((0.9 * 0.1 * 2 + 0.1) / (0.9 * 0.1 + 0.1))
+    for _ in range(200):
+        smoothed = average.add(0.5)
+    assert smoothed == pytest.approx(0.5)

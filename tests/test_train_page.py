@@ -18,12 +18,14 @@ from types import SimpleNamespace
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mnist_cnn.config import PRESETS, TrainConfig
+from mnist_cnn.config import PRESETS, SETTINGS, TrainConfig
 from mnist_cnn.storage import ASSETS_DIR, ModelStore
-from mnist_cnn.ui.widgets import plain
+from mnist_cnn.ui.names import plain
 
-PAGE = str(Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "train.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "pages" / "train.py")
 TINY = {"train_size": 1000, "validation_size": 200, "epochs": 1, "batch_size": 100}
+# 1,000 batches: long enough (seconds) to queue a second run behind it, even with a warm trainer
+FIRST = {"train_size": 5000, "validation_size": 200, "epochs": 2, "batch_size": 10}
 ENDED_ON_DISK = ("finished", "stopped", "failed", "interrupted")
 TIMEOUT = 240  # seconds for a tiny run: a fresh process imports TensorFlow on two busy cores
 
@@ -45,9 +47,9 @@ def train_page(models_dir):
     return new_app().run()
 
 
-def set_numbers(app: AppTest, preset: str, **values) -> AppTest:
+def set_numbers(app: AppTest, **values) -> AppTest:
     for name, value in values.items():
-        app.number_input(key=f"{name}-{preset}").set_value(value)
+        app.number_input(key=f"setting-{name}").set_value(value)
     return app.run()
 
 
@@ -66,10 +68,10 @@ def architecture(app: AppTest) -> dict:
     return dict(zip(table.layer, table["output shape"], strict=True))
 
 
-def form_values(app: AppTest, preset: str) -> dict:
+def form_values(app: AppTest) -> dict:
     values = {}
     for name in TrainConfig.__dataclass_fields__:
-        key = f"{name}-{preset}"
+        key = f"setting-{name}"
         for widgets in (app.number_input, app.checkbox, app.selectbox):
             found = [widget for widget in widgets if widget.key == key]
             if found:
@@ -116,7 +118,7 @@ def wait_until_ended(app: AppTest, store: ModelStore, run_id: str):
 def test_page_renders_with_the_seed_preset(train_page):
     assert not train_page.exception and not train_page.error
     assert train_page.segmented_control(key="preset").options == list(PRESETS)
-    assert form_values(train_page, "seed") == PRESETS["seed"].to_dict()
+    assert form_values(train_page) == PRESETS["seed"].to_dict()
     assert architecture(train_page)["conv1"] == "24 × 24 × 16"
     assert train_page.text_input(key="run-name").value == "seed preset"
     assert not train_page.button(key="start").disabled
@@ -125,25 +127,28 @@ def test_page_renders_with_the_seed_preset(train_page):
 
 
 def test_impossible_settings_are_refused_before_anything_starts(train_page, models_dir):
-    set_numbers(train_page, "seed", kernel_size=11)  # with pool 2: maps of 18, 9, then -1
+    set_numbers(train_page, kernel_size=11)  # with pool 2: maps of 18, 9, then -1
     assert not train_page.exception
-    [error] = texts(train_page.error)
+    on_top, error = texts(train_page.error)
+    assert "see the message under it" in on_top
+    assert error.startswith("Detector size, in pixels (kernel_size): Detectors 11 pixels wide")
     assert "kernel_size=11" in error and "pool_size=2" in error
     assert train_page.button(key="start").disabled
     assert len(train_page.dataframe) == 1  # no architecture table, only the runs list
 
-    set_numbers(train_page, "seed", kernel_size=5, train_size=55_500)  # + 5,000 > 60,000
-    [error] = texts(train_page.error)
+    set_numbers(train_page, kernel_size=5, train_size=55_500)  # + 5,000 > 60,000
+    on_top, error = texts(train_page.error)
+    assert error.startswith("Training images (train_size): ")
     assert "train_size=55500, validation_size=5000" in error
     assert train_page.button(key="start").disabled
 
-    set_numbers(train_page, "seed", train_size=55_000)
+    set_numbers(train_page, train_size=55_000)
     assert not train_page.error and not train_page.button(key="start").disabled
     assert [record.id for record in ModelStore(models_dir).list()] == ["shipped"]
 
 
 def test_an_empty_run_name_is_refused(train_page, models_dir):
-    set_numbers(train_page, "seed", **TINY)
+    set_numbers(train_page, **TINY)
     train_page.text_input(key="run-name").set_value("   ")
     train_page.button(key="start").click().run()
     assert not train_page.exception
@@ -154,7 +159,7 @@ def test_an_empty_run_name_is_refused(train_page, models_dir):
 
 def test_the_architecture_table_follows_the_kernel_size(train_page):
     before = architecture(train_page)
-    set_numbers(train_page, "seed", kernel_size=3)
+    set_numbers(train_page, kernel_size=3)
     after = architecture(train_page)
     assert (before["conv1"], after["conv1"]) == ("24 × 24 × 16", "26 × 26 × 16")
     assert (before["conv2"], after["conv2"]) == ("8 × 8 × 16", "11 × 11 × 16")
@@ -171,13 +176,147 @@ def test_the_architecture_table_follows_the_kernel_size(train_page):
 def test_the_quick_preset_fills_its_values(train_page):
     train_page.segmented_control(key="preset").set_value("quick").run()
     assert not train_page.exception
-    assert form_values(train_page, "quick") == PRESETS["quick"].to_dict()
+    assert form_values(train_page) == PRESETS["quick"].to_dict()
     assert architecture(train_page)["conv1"] == "24 × 24 × 16"
 
 
 def test_choosing_a_preset_renames_the_run(train_page):
     train_page.segmented_control(key="preset").set_value("quick").run()
     assert train_page.text_input(key="run-name").value == "quick preset"
+
+
+def caption_texts(app: AppTest) -> list[str]:
+    return texts(app.caption)
+
+
+def test_presets_say_where_the_settings_came_from_and_never_reset_silently(train_page):
+    assert "Settings: seed, as the preset · change them under Settings." in caption_texts(
+        train_page
+    )
+    train_page.segmented_control(key="preset").set_value("quick").run()
+    set_numbers(train_page, epochs=3)
+    assert any(
+        text.startswith("Settings: quick, changed (epochs)") for text in caption_texts(train_page)
+    )
+    assert train_page.text_input(key="run-name").value == "quick preset, changed"
+
+    # Clicking the selected preset again unselects it in the browser: nothing changes.
+    train_page.segmented_control(key="preset").set_value(None).run()
+    assert not train_page.exception
+    assert train_page.segmented_control(key="preset").value == "quick"
+    assert form_values(train_page) == PRESETS["quick"].replace(epochs=3).to_dict()
+    assert train_page.text_input(key="run-name").value == "quick preset, changed"
+
+    # A name typed by hand is kept; undoing the changes is a button that says so.
+    train_page.text_input(key="run-name").set_value("my net").run()
+    train_page.button(key="undo-changes").click().run()
+    assert form_values(train_page) == PRESETS["quick"].to_dict()
+    assert "Settings: quick, as the preset · change them under Settings." in caption_texts(
+        train_page
+    )
+    assert train_page.text_input(key="run-name").value == "my net"
+
+
+def test_every_setting_has_plain_words_with_its_technical_name(train_page):
+    for name, described in SETTINGS.items():
+        [widget] = [
+            widget
+            for widgets in (train_page.number_input, train_page.checkbox, train_page.selectbox)
+            for widget in widgets
+            if widget.key == f"setting-{name}"
+        ]
+        assert widget.label == f"{described.label} ({name})"
+        assert widget.help == described.help
+        assert "_" not in described.label and described.label[0].isupper(), described.label
+
+
+# --- a teacher in charge -------------------------------------------------------------------
+
+HOSTILE = "**BIG** [click me](http://example.com)"
+
+
+def enable(widget):
+    """What a student could do in the browser's developer tools: enable a disabled widget."""
+    widget.proto.disabled = False
+    return widget
+
+
+@pytest.fixture
+def with_teacher(models_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_CNN_TEACHER_KEY", "owl feathers")
+    return ModelStore(models_dir)
+
+
+def test_students_use_models_for_themselves_and_cannot_rename_or_delete(with_teacher):
+    store = with_teacher
+    record = saved_run(store, "handmade")
+    student = new_app().run()
+    assert student.text_input(key="teacher-passphrase").label == "Teacher passphrase"
+    student.selectbox(key="chosen-run").set_value(record.id).run()
+    assert student.button(key="activate").label == "Use this model (just me)"
+    student.button(key="activate").click().run()
+    assert store.active_id() == "shipped"  # the class's model is unchanged...
+    assert sidebar_names(student, "handmade")  # ...this browser uses its own choice
+    assert "Your own choice, for this browser only." in texts(student.sidebar.caption)
+    assert new_app().run().sidebar.markdown[0].value.endswith(plain(store.shipped().name))
+    [switcher] = student.sidebar.selectbox
+    assert switcher.label == "Switch model (just me)"  # not the class-wide "Switch model"
+    switcher.set_value("shipped").run()
+    assert sidebar_names(student, store.shipped().name) and store.active_id() == "shipped"
+
+    assert student.button(key="rename").disabled and student.button(key="delete").disabled
+    assert "Only the teacher can rename or delete runs." in caption_texts(student)
+    # A changed page (disabled buttons clicked anyway) changes nothing: Streamlit drops what
+    # comes from a disabled widget, and mnist_cnn.permissions would refuse it anyway (its own
+    # tests, tests/test_permissions.py).
+    enable(student.text_input(key=f"rename-{record.id}")).set_value("taken over")
+    enable(student.button(key="rename")).click().run()
+    enable(student.checkbox(key=f"sure-{record.id}")).check().run()
+    enable(student.button(key="delete")).click().run()
+    assert not student.exception
+    assert store.get(record.id).name == "handmade" and Path(record.directory).exists()
+
+    student.text_input(key="teacher-passphrase").set_value("owl").run()
+    assert "That is not the teacher passphrase." in texts(student.sidebar.error)
+    assert student.button(key="rename").disabled
+
+
+def test_the_teacher_enters_the_passphrase_once_and_may_do_everything(with_teacher):
+    store = with_teacher
+    record = saved_run(store, "handmade")
+    teacher = new_app().run()
+    teacher.text_input(key="teacher-passphrase").set_value("owl feathers").run()
+    assert not teacher.sidebar.error
+    assert any(text.startswith("🧑‍🏫 Teacher mode") for text in texts(teacher.sidebar.caption))
+    teacher.selectbox(key="chosen-run").set_value(record.id).run()
+    assert teacher.button(key="activate").label == "Use this model"
+    teacher.button(key="activate").click().run()
+    assert store.active_id() == record.id  # for everyone
+    teacher.text_input(key=f"rename-{record.id}").set_value("class model")
+    teacher.button(key="rename").click().run()
+    assert not teacher.error and store.get(record.id).name == "class model"
+    teacher.button(key="leave-teacher").click().run()
+    assert teacher.button(key="rename").disabled
+
+
+# --- names are only names ------------------------------------------------------------------
+
+
+def test_a_hostile_name_shows_literally(models_dir):
+    store = ModelStore(models_dir)
+    record = saved_run(store, f"  {HOSTILE}  ")
+    assert record.name == HOSTILE  # trimmed
+    store.set_active(record.id)
+    app = new_app().run()
+    app.selectbox(key="chosen-run").set_value(record.id).run()
+    assert not app.exception
+    assert sidebar_names(app, HOSTILE)
+    # every punctuation mark escaped, and a word joiner (U+2060) after "http": no link
+    assert plain(HOSTILE) == "\\*\\*BIG\\*\\* \\[click me\\]\\(http\u2060\\:\\/\\/example\\.com\\)"
+    assert HOSTILE in list(runs_table(app).name)  # tables show text as it is
+    assert f"{HOSTILE} (finished)" in app.selectbox(key="chosen-run").options
+    markdown = texts(app.markdown) + texts(app.caption) + texts(app.error) + texts(app.info)
+    assert not any("**BIG**" in text or "](http" in text for text in markdown), markdown
 
 
 # --- the runs list -------------------------------------------------------------------------
@@ -255,7 +394,7 @@ def trained(tmp_path_factory, mnist):
         patch.setenv("MNIST_DATA_DIR", str(mnist.source))
         patch.setenv("MNIST_CNN_CLASS_DIR", str(tmp_path_factory.mktemp("class")))
         store = ModelStore(models)
-        app = set_numbers(new_app().run(), "seed", **TINY)
+        app = set_numbers(new_app().run(), **FIRST)
         seen = SimpleNamespace(app=app, store=store)
 
         app.text_input(key="run-name").set_value("tiny run")
@@ -265,8 +404,10 @@ def trained(tmp_path_factory, mnist):
         seen.first_choices = app.selectbox(key="chosen-run").options
         # The worker thread may not have taken the run yet when the page draws (then it shows
         # as queued for up to a second); the live part refreshes every second, like this.
-        rerun_until(app, lambda: "### Training “tiny run”" in texts(app.markdown))
+        rerun_until(app, lambda: "### Training “tiny run” (yours)" in texts(app.markdown))
         seen.progress_bars = len(app.get("progress"))
+        rerun_until(app, lambda: "Round (epoch)" in str(app.get("progress")[0].proto))
+        seen.status_while_training = runs_table(app).set_index("name").loc["tiny run", "status"]
 
         # the first run needs seconds to import TensorFlow: this one has to wait its turn
         app.text_input(key="run-name").set_value("second run")
@@ -289,13 +430,15 @@ def trained(tmp_path_factory, mnist):
 
 @pytest.mark.slow
 def test_a_started_run_is_listed_trains_and_ends_in_the_runs_list(trained):
-    assert ("tiny run", "queued") in trained.first_listed  # listed the moment it is submitted
-    assert "tiny run (queued)" in trained.first_choices
+    # listed the moment it is submitted (the warm trainer may have taken it already)
+    assert dict(trained.first_listed)["tiny run"] in ("queued", "starting", "running")
+    assert any(choice.startswith("tiny run (") for choice in trained.first_choices)
     assert trained.progress_bars == 1
+    assert trained.status_while_training == "⏳ running"  # not "queued" (issue #16)
 
     assert trained.first.status == "finished", trained.first.error
     assert 0.1 < trained.first.test_accuracy <= 1 and trained.first.has_model
-    assert trained.first.epochs_completed == 1 and trained.first.config.train_size == 1000
+    assert trained.first.epochs_completed == 2 and trained.first.config.train_size == 5000
     app = trained.app
     assert not app.exception
     row = runs_table(app).set_index("name").loc["tiny run"]

@@ -6,6 +6,9 @@
 3. Single-image prediction latency: the package's Predictor against `model.predict`.
 4. App start-up to the Draw page ready, and mouse-up to updated prediction in Chromium,
    idle and while a training run is going (needs Playwright and Chromium).
+5. On the Train page in Chromium: from the click on Start (preset `quick`) to the finished model
+   on disk, against the run's training time; and the first time-left estimate shown, against
+   the time that was really left (`--click-only` measures just this).
 
 Every number is measured, never typed: a measurement that cannot be taken stops the benchmark
 with an error. `--tiny` runs everything on a small scale in about a minute, to keep it working.
@@ -195,6 +198,81 @@ def browser_figures(strokes: int, models_dir: str) -> dict:
     return figures
 
 
+WARM_UP_SECONDS = 15  # the Train page starts the trainer; a class opens it before anyone clicks
+# Keeps the first "… so far · about … left" the live part shows, as [seconds so far, seconds left].
+FIRST_ESTIMATE_JS = """
+() => {
+  const seconds = (text) => text.split(':').reduce((total, part) => 60 * total + Number(part), 0);
+  window.__firstEstimate = null;
+  const timer = setInterval(() => {
+    const live = document.querySelector('.st-key-live');
+    const found = live && live.innerText.match(/([0-9:]+) so far · about ([0-9:]+) left/);
+    if (found) {
+      window.__firstEstimate = [seconds(found[1]), seconds(found[2])];
+      clearInterval(timer);
+    }
+  }, 20);
+}
+"""
+
+
+def finished_run(models_dir: str, before: set[str]):
+    """The run made since `before` (folder names), once it is finished with its model saved."""
+    from mnist_cnn.storage import ModelStore
+
+    for record in ModelStore(models_dir).list()[1:]:  # not the shipped model
+        if record.id not in before and record.status == "finished" and record.has_model:
+            return record
+    return None
+
+
+def click_to_model(chromium, server_url: str, models_dir: str, preset: str = "quick") -> dict:
+    """Start `preset` from the Train page; seconds until its model is saved and finished."""
+    from tools import browser
+
+    page = browser.new_page(chromium)
+    browser.open_app(page, server_url + "/train")
+    time.sleep(WARM_UP_SECONDS)
+    with browser.wait_for_rerun(page):
+        page.locator(".st-key-preset").get_by_text(preset, exact=True).click()
+    page.evaluate(FIRST_ESTIMATE_JS)
+    before = set(os.listdir(models_dir)) if os.path.isdir(models_dir) else set()
+    start = time.monotonic()
+    page.locator(".st-key-start").get_by_role("button").click()
+    while (record := finished_run(models_dir, before)) is None:
+        if time.monotonic() - start > 600:
+            raise BenchmarkError(f"The {preset} run did not finish within 10 minutes.")
+        time.sleep(0.01)
+    seconds = time.monotonic() - start
+    first = page.evaluate("() => window.__firstEstimate")
+    page.context.close()
+    if first is None:
+        raise BenchmarkError("The Train page never showed a time-left estimate.")
+    so_far, left = first
+    really_left = record.train_seconds - so_far
+    return {
+        "click_to_model_seconds": seconds,
+        "train_seconds": record.train_seconds,
+        "click_to_model_overhead_seconds": seconds - record.train_seconds,
+        "first_estimate_left_seconds": left,
+        "first_estimate_really_left_seconds": really_left,
+        "first_estimate_error": (left - really_left) / really_left,
+    }
+
+
+def click_figures(models_dir: str) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    from tools import browser
+
+    with sync_playwright() as playwright:
+        chromium = browser.launch_chromium(playwright)
+        with browser.start_app(env={"MNIST_CNN_MODELS_DIR": models_dir}) as server:
+            figures = click_to_model(chromium, server.url, models_dir)
+        chromium.close()
+    return figures
+
+
 def cpu_name() -> str:
     try:
         with open("/proc/cpuinfo") as cpuinfo:
@@ -211,7 +289,12 @@ def machine() -> str:
     return f"{cpu_name()}, {os.cpu_count()} cores, {bf16}, Python {platform.python_version()}, TensorFlow {__import__('tensorflow').__version__}"
 
 
-def run(tiny: bool, skip_browser: bool, data_dir: str | None) -> dict:
+def run(tiny: bool, skip_browser: bool, data_dir: str | None, click_only: bool = False) -> dict:
+    if click_only:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as models_dir:
+            return {"machine": machine(), "tiny": tiny, "click": click_figures(models_dir)}
     data = load_mnist(data_dir)
     results = {"machine": machine(), "tiny": tiny}
     base = TrainConfig()
@@ -247,17 +330,35 @@ def run(tiny: bool, skip_browser: bool, data_dir: str | None) -> dict:
 
         with tempfile.TemporaryDirectory() as models_dir:
             results["browser"] = browser_figures(3 if tiny else 20, models_dir)
+        print("5/5 Train page: click on Start to a finished quick model…", file=sys.stderr)
+        with tempfile.TemporaryDirectory() as models_dir:
+            results["click"] = click_figures(models_dir)
     return results
 
 
+def click_lines(click: dict) -> list[str]:
+    return [
+        f"| Train page: click on Start to a finished `quick` model / its training time | "
+        f"{click['click_to_model_seconds']:.1f} s / {click['train_seconds']:.1f} s "
+        f"(+{click['click_to_model_overhead_seconds']:.1f} s) |",
+        f"| Train page: first time-left estimate / time really left | "
+        f"{click['first_estimate_left_seconds']:.0f} s / {click['first_estimate_really_left_seconds']:.1f} s "
+        f"({100 * click['first_estimate_error']:+.0f}%) |",
+    ]
+
+
 def as_table(results: dict) -> str:
-    training = results["training"]
     lines = [
         f"Machine: {results['machine']}"
         + (" (tiny mode: not representative)" if results["tiny"] else ""),
         "",
         "| measurement | value |",
         "| --- | --- |",
+    ]
+    if "training" not in results:  # --click-only
+        return "\n".join(lines + click_lines(results["click"]))
+    training = results["training"]
+    lines += [
         f"| notebook way (model.fit on NumPy, float32), s/epoch | {training['notebook_epoch_seconds']:.2f} |",
         f"| package's training path, s/epoch | {training['package_epoch_seconds']:.2f} |",
         f"| speed-up | {training['speedup']:.2f}x |",
@@ -288,6 +389,8 @@ def as_table(results: dict) -> str:
             f"| Inside the CNN, mouse-up to layer views and saliency map shown, idle: p50 / p95 ({browser['round_trip_inside_strokes']} strokes) | "
             f"{browser['round_trip_inside_p50_ms']:.0f} / {browser['round_trip_inside_p95_ms']:.0f} ms |",
         ]
+    if "click" in results:
+        lines += click_lines(results["click"])
     return "\n".join(lines)
 
 
@@ -304,9 +407,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--data-dir", help="folder with the four MNIST .gz files (or MNIST_DATA_DIR)"
     )
+    parser.add_argument(
+        "--click-only",
+        action="store_true",
+        help="only part 5: click on Start to a finished quick model, and the first estimate",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
     args = parser.parse_args(argv)
-    results = run(args.tiny, args.skip_browser, args.data_dir)
+    results = run(args.tiny, args.skip_browser, args.data_dir, args.click_only)
     print(json.dumps(results) if args.json else as_table(results))
     return 0
 

@@ -206,14 +206,14 @@ async def run_watcher(page: SocketPage, watcher: Session, start, drawn: asyncio.
 async def start_training(browser, url: str):
     """Open the Train page, ask for TRAIN_EPOCHS epochs, press Start training, wait for progress."""
     page = await open_page(browser, f"{url}/train")
-    epochs = page.locator(".st-key-epochs-seed input")
+    epochs = page.locator(".st-key-setting-epochs input")
     await epochs.fill(str(TRAIN_EPOCHS))
     await epochs.press("Enter")
     await page.wait_for_timeout(500)
     await wait_idle(page)
     await page.locator(".st-key-start button").click(timeout=TIMEOUT_MS)
-    # the child process imports TensorFlow and reads MNIST before the first batch
-    await page.locator(".st-key-live").get_by_text("Epoch 1 of").wait_for(timeout=180_000)
+    # the trainer process may still be importing TensorFlow and reading MNIST
+    await page.locator(".st-key-live").get_by_text("Round (epoch) 1 of").wait_for(timeout=180_000)
     return page
 
 

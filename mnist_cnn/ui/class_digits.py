@@ -10,7 +10,8 @@ import streamlit as st
 
 from mnist_cnn.classdata import HELD_OUT_EVERY, ClassDigits, Entry, accuracy, original_on_black
 from mnist_cnn.ui.models import active_model, sidebar
-from mnist_cnn.ui.widgets import enlarge, plain
+from mnist_cnn.ui.names import plain
+from mnist_cnn.ui.widgets import enlarge
 
 THUMBNAIL = 112  # pixels: each 28x28 drawing is shown four times its size
 

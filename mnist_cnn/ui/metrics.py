@@ -16,9 +16,11 @@ import streamlit as st
 from mnist_cnn.data import DataError, MnistData, load_mnist
 from mnist_cnn.reports import model_report
 from mnist_cnn.storage import ModelFileError, ModelRecord
+from mnist_cnn.ui.classroom import model_for_me
 from mnist_cnn.ui.models import get_store, model_label, sidebar
+from mnist_cnn.ui.names import plain
 from mnist_cnn.ui.style import chart_scale, is_dark, text_colour
-from mnist_cnn.ui.widgets import enlarge, plain
+from mnist_cnn.ui.widgets import enlarge
 
 DIGITS = list(range(10))
 ANY = "any"
@@ -67,7 +69,7 @@ def choose_model(records: list[ModelRecord], active_id: str) -> ModelRecord:
 
 def score(record: ModelRecord, data: MnistData) -> dict | None:
     try:
-        with st.spinner(f"Scoring {plain(record.name)} on 10,000 test images…"):
+        with st.spinner(f"Scoring “{plain(record.name)}” on 10,000 test images…"):
             return model_report(record, data, get_store().root)
     except ModelFileError as error:
         st.error(
@@ -396,7 +398,7 @@ def page() -> None:
     store = get_store()
     records = store.list()
     st.title("Model metrics")
-    record = choose_model(records, store.active_id())
+    record = choose_model(records, model_for_me(store))
     data = load_test_images()
     report = score(record, data) if data is not None else None
     if report is not None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from mnist_cnn.permissions import NotAllowed
 from mnist_cnn.storage import (
     SHIPPED_ID,
     ModelFileError,
@@ -21,8 +22,16 @@ from mnist_cnn.storage import (
     default_models_dir,
     load_model_file,
 )
+from mnist_cnn.ui.classroom import (
+    can_switch_for_everyone,
+    choose_my_model,
+    classroom,
+    model_for_me,
+    teacher_box,
+    teacher_key,
+)
+from mnist_cnn.ui.names import plain
 from mnist_cnn.ui.style import page_style, presenter_toggle
-from mnist_cnn.ui.widgets import plain
 
 if TYPE_CHECKING:
     from mnist_cnn.predict import Predictor
@@ -57,9 +66,10 @@ def predictor_for(record: ModelRecord) -> Predictor:
 
 
 def active_record() -> ModelRecord:
-    """The active model's record (cheap: no model is loaded)."""
+    """The record of the model this browser uses (cheap: no model is loaded): the class's
+    active model, or this browser's own choice (see classroom.model_for_me)."""
     store = get_store()
-    return store.get(store.active_id())
+    return store.get(model_for_me(store))
 
 
 def active_model() -> tuple[ModelRecord, Predictor]:
@@ -110,7 +120,14 @@ def _switch_model(key: str) -> None:
     store = get_store()
     if key != f"model-switcher-{store.active_id()}":
         return  # a switcher drawn before the active model changed: its choice is stale
-    store.set_active(st.session_state[key])
+    try:
+        classroom().set_active_for_everyone(st.session_state[key], teacher_key())
+    except NotAllowed:  # only the teacher's switcher calls this: a changed page
+        st.toast("Only the teacher can switch the model for everyone.")
+
+
+def _switch_my_model(key: str) -> None:
+    choose_my_model(st.session_state[key])
 
 
 def shown_model(record: ModelRecord) -> tuple[str, str]:
@@ -146,18 +163,34 @@ def sidebar() -> None:
                 st.caption(
                     f"Test accuracy {100 * active.test_accuracy:.2f}% on 10,000 MNIST digits"
                 )
+            if active.id != store.active_id():
+                st.caption("Your own choice, for this browser only.")
         # the key follows the active model, so a switch made in another browser shows here too
         key = f"model-switcher-{active.id}"
-        st.selectbox(
-            "Switch model",
-            ids,
-            index=ids.index(active.id),
-            format_func=labels.get,
-            key=key,
-            on_change=_switch_model,
-            args=(key,),
-            help="Every page uses the model chosen here, in every browser.",
-        )
+        if can_switch_for_everyone():  # no teacher passphrase set, or this is the teacher
+            st.selectbox(
+                "Switch model",
+                ids,
+                index=ids.index(active.id),
+                format_func=labels.get,
+                key=key,
+                on_change=_switch_model,
+                args=(key,),
+                help="Every page uses the model chosen here, in every browser.",
+            )
+        else:
+            st.selectbox(
+                "Switch model (just me)",
+                ids,
+                index=ids.index(active.id),
+                format_func=labels.get,
+                key=f"my-{key}",
+                on_change=_switch_my_model,
+                args=(f"my-{key}",),
+                help="Only this browser uses the model chosen here; the teacher chooses the "
+                "model for the class.",
+            )
         watch_active_model(shown)
+        teacher_box()
         presenter_toggle()
         page_style()

@@ -1,78 +1,132 @@
-"""Train page: change the network's hyperparameters, train it in the background, watch it learn."""
+"""The Train page's parts: the run going on now (for everyone, at the top), Start, the settings
+with their preset, and the runs list. The page script, mnist_cnn/ui/pages/train.py, only calls
+`page()`; tests import the rest.
+
+Who may do what (stop someone else's run, rename, delete, switch the class's model) is decided
+by mnist_cnn.permissions through `classroom()`, never by which buttons the page shows.
+"""
 
 from __future__ import annotations
 
 import datetime
-import uuid
 
 import pandas as pd
 import streamlit as st
 
 from mnist_cnn.classdata import HELD_OUT_EVERY, ClassDigits
-from mnist_cnn.config import FIELD_TYPES, GROUPS, PRESETS, SETTINGS, TrainConfig
+from mnist_cnn.config import FIELD_TYPES, GROUPS, PRESETS, SETTINGS, SettingError, TrainConfig
 from mnist_cnn.data import find_mnist_dir
-from mnist_cnn.jobs import FINAL, JobManager
+from mnist_cnn.jobs import FINAL, Job
 from mnist_cnn.model import build_model, describe_model
+from mnist_cnn.permissions import NotAllowed
 from mnist_cnn.status import Status
-from mnist_cnn.storage import SHIPPED_ID, ModelFileError, default_models_dir
-from mnist_cnn.ui.models import get_store, sidebar
+from mnist_cnn.storage import SHIPPED_ID, ModelRecord
+from mnist_cnn.ui.classroom import (
+    can_switch_for_everyone,
+    choose_my_model,
+    classroom,
+    get_jobs,
+    is_teacher,
+    model_for_me,
+    owner,
+    teacher_key,
+)
+from mnist_cnn.ui.common import get_store, sidebar
+from mnist_cnn.ui.names import file_name, plain
+
+LOADED = "preset-loaded"  # session state: the preset the settings came from
+AUTO_NAME = "run-name-auto"  # session state: the name the page gave the run (until one is typed)
+TOAST = "train-toast"  # session state: a message to show once the page is drawn again
+START_ERROR = "start-error"  # session state: why Start could not start a run
+DRAWING_PAGE = "drawing-train-page"  # session state: True while the whole page is drawn
 
 
-@st.cache_resource
-def _jobs(models_dir: str) -> JobManager:
-    return JobManager(get_store())
+def setting_key(name: str) -> str:
+    return f"setting-{name}"
 
 
-def get_jobs() -> JobManager:
-    """The server's one job manager: one training at a time, shared by every browser."""
-    return _jobs(str(default_models_dir()))
+# --- presets and settings --------------------------------------------------------------------
 
 
-def owner() -> str:
-    """Who this browser session is, to tell its own queued runs from others'."""
-    return st.session_state.setdefault("owner", uuid.uuid4().hex)
+def load_preset() -> None:
+    """The preset buttons' callback: fill every setting from the chosen preset.
+
+    Clicking the selected preset again would unselect it; it stays selected and nothing changes
+    (to go back to a preset's values there is the "Undo my changes" button).
+    """
+    chosen = st.session_state["preset"]
+    if chosen is None:
+        st.session_state["preset"] = st.session_state[LOADED]
+        return
+    fill_settings(chosen)
 
 
-def hyperparameter_inputs(start: TrainConfig, preset: str) -> dict:
-    """One input per TrainConfig field, grouped as mnist_cnn.config.SETTINGS says; returns the
-    values entered."""
-    values = {}
+def fill_settings(preset: str) -> None:
+    for name in SETTINGS:
+        st.session_state[setting_key(name)] = getattr(PRESETS[preset], name)
+    st.session_state[LOADED] = preset
+
+
+def changed_settings(values: dict, preset: str) -> list[str]:
+    """The settings whose values differ from the preset's."""
+    return [name for name, value in values.items() if value != getattr(PRESETS[preset], name)]
+
+
+def settings_summary(preset: str, changed: list[str]) -> str:
+    """Where the settings came from, e.g. "quick, changed (epochs)"."""
+    if not changed:
+        return f"{preset}, as the preset"
+    return f"{preset}, changed ({', '.join(changed)})"
+
+
+def hyperparameter_inputs() -> tuple[dict, dict]:
+    """One input per TrainConfig field, grouped as mnist_cnn.config.SETTINGS says. Returns the
+    values entered, and an empty slot under each input for a message about it."""
+    values, slots = {}, {}
     for column, group in zip(st.columns(len(GROUPS)), GROUPS, strict=True):
         with column:
             st.subheader(group)
             for name, described in SETTINGS.items():
                 if described.group != group:
                     continue
-                label = f"{described.label} ({name})"
-                key = f"{name}-{preset}"  # a new preset starts from its own values
-                default = getattr(start, name)
+                label, key = f"{described.label} ({name})", setting_key(name)
+                kind = FIELD_TYPES[name]
                 if described.choices:
                     values[name] = st.selectbox(
-                        label,
-                        described.choices,
-                        described.choices.index(default),
-                        key=key,
-                        help=described.help,
+                        label, described.choices, key=key, help=described.help
                     )
-                elif FIELD_TYPES[name] is bool:
-                    values[name] = st.checkbox(label, default, key=key, help=described.help)
+                elif kind is bool:
+                    values[name] = st.checkbox(label, key=key, help=described.help)
                 else:
-                    kind = FIELD_TYPES[name]
                     values[name] = st.number_input(
                         label,
                         kind(described.low),
                         kind(described.high),
-                        default,
-                        kind(described.step),
+                        step=kind(described.step),
                         key=key,
                         help=described.help,
                         format="%.5f" if name == "learning_rate" else None,
                     )
-    return values
+                slots[name] = st.empty()
+    return values, slots
 
 
-def class_digits_option() -> int | None:
-    """How many times to repeat each of the class's own drawings in training; None: not at all."""
+def checked_config(values: dict, slots: dict) -> TrainConfig | None:
+    """The settings as a TrainConfig; None, with the reason under the field it is about, if they
+    cannot work."""
+    try:
+        return TrainConfig(**values)
+    except SettingError as error:
+        described = SETTINGS[error.name]
+        slots[error.name].error(f"⚠️ {described.label} ({error.name}): {error}")
+    except ValueError as error:  # not about one field
+        st.error(f"These settings cannot work: {error}")
+    return None
+
+
+def class_digits_option() -> None:
+    """Whether to add the class's own drawings to the training images, and how many times each
+    (start_clicked reads both from the session state)."""
     entries = ClassDigits().entries()
     trainable = sum(not entry.held_out for entry in entries)
     use = st.checkbox(
@@ -85,7 +139,7 @@ def class_digits_option() -> int | None:
     )
     if not trainable:
         st.caption("No class drawings to add yet: save some on the Draw page.")
-        return None
+        return
     repeat = st.number_input(
         "Repeat each drawing",
         1,
@@ -99,7 +153,6 @@ def class_digits_option() -> int | None:
         f"Adds {trainable} drawings × {repeat} = {trainable * repeat:,} training images; "
         f"{len(entries) - trainable} held-out drawings are never trained on."
     )
-    return repeat if use else None
 
 
 @st.cache_data(max_entries=32)
@@ -117,59 +170,177 @@ def architecture_table(config_values: tuple) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# Training curve as a line, validation (one value per epoch) as a line with dots.
-CURVES_SPEC = {
-    "height": 240,
-    "encoding": {
-        "x": {"field": "step", "type": "quantitative", "title": "batch"},
-        "y": {"field": "value", "type": "quantitative", "title": None},
-        "color": {"field": "series", "type": "nominal", "title": None},
-    },
-    "layer": [
-        {"mark": "line", "transform": [{"filter": "datum.series == 'training'"}]},
-        {
-            "mark": {"type": "line", "point": True},
-            "transform": [{"filter": "datum.series == 'validation'"}],
+# --- the curves ------------------------------------------------------------------------------
+
+SERIES = ["training (smoothed)", "validation"]
+COLOURS = ["#1f77b4", "#ff7f0e"]  # Vega's blue and orange: apart in light and in dark themes
+LEGEND = {"orient": "bottom", "symbolType": "stroke", "symbolStrokeWidth": 2}
+
+
+def curves_spec(metric: str, low: float | None) -> dict:
+    """A Vega-Lite spec: training as a solid line, validation (once per epoch) dashed with dots,
+    a legend, and a y axis on the interesting range (log scale for loss, accuracy from `low`)."""
+    if metric == "loss":
+        scale, title = {"type": "log"}, "loss (log scale)"
+    else:
+        scale, title = {"domain": [low, 1], "zero": False}, "accuracy"
+    return {
+        "height": 240,
+        "encoding": {
+            "x": {"field": "step", "type": "quantitative", "title": "batches trained (steps)"},
+            "y": {"field": "value", "type": "quantitative", "title": title, "scale": scale},
+            "color": {
+                "field": "series",
+                "type": "nominal",
+                "title": None,
+                "scale": {"domain": SERIES, "range": COLOURS},
+                "legend": LEGEND,
+            },
+            "strokeDash": {  # the same legend: Vega-Lite merges the two, dashed lines in colour
+                "field": "series",
+                "type": "nominal",
+                "title": None,
+                "scale": {"domain": SERIES, "range": [[1, 0], [6, 4]]},
+                "legend": LEGEND,
+            },
         },
-    ],
-}
+        "layer": [
+            {
+                "mark": {"type": "line", "clip": True},
+                "transform": [{"filter": f"datum.series == '{SERIES[0]}'"}],
+            },
+            {
+                "mark": {"type": "line", "point": True, "clip": True},
+                "transform": [{"filter": f"datum.series == '{SERIES[1]}'"}],
+            },
+        ],
+    }
 
 
-def progress_charts(job) -> None:
-    """Training loss and accuracy per batch, validation per epoch, on one step axis each."""
+def curves_table(job: Job) -> pd.DataFrame:
+    """step, value, series, metric: smoothed training per batch, validation per epoch."""
     rows = [
-        {"step": step, "value": value, "series": "training", "metric": metric}
+        {"step": step, "value": value, "series": SERIES[0], "metric": metric}
         for step, loss, accuracy in job.batch_history
         for metric, value in (("loss", loss), ("accuracy", accuracy))
     ]
     per_epoch = job.progress.batches_per_epoch
     for epoch in job.epoch_history:
         if epoch["val_loss"] is not None:
-            step = epoch["epoch"] * per_epoch
-            rows.append(
-                {"step": step, "value": epoch["val_loss"], "series": "validation", "metric": "loss"}
-            )
-            rows.append(
-                {
-                    "step": step,
-                    "value": epoch["val_accuracy"],
-                    "series": "validation",
-                    "metric": "accuracy",
-                }
-            )
-    table = pd.DataFrame(rows, columns=["step", "value", "series", "metric"])
+            for metric in ("loss", "accuracy"):
+                value = epoch[f"val_{metric}"]
+                step = epoch["epoch"] * per_epoch
+                rows.append({"step": step, "value": value, "series": SERIES[1], "metric": metric})
+    return pd.DataFrame(rows, columns=["step", "value", "series", "metric"])
+
+
+def accuracy_floor(table: pd.DataFrame) -> float:
+    """Where the accuracy axis starts: just below the lowest accuracy after the first tenth of
+    the batches (the first batches guess, and would squash the rest against the top)."""
+    accuracy = table[table.metric == "accuracy"]
+    later = accuracy[accuracy.step > accuracy.step.max() / 10]
+    values = later.value if len(later) else accuracy.value
+    return max(0.0, round(float(values.min()) - 0.02, 2))
+
+
+def progress_charts(job: Job) -> None:
+    """Loss and accuracy, training and validation, on one step axis each."""
+    table = curves_table(job)
     if table.empty:  # the first batches of a long run are not all kept
         return
+    low = accuracy_floor(table)
     for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
         with column:
             st.markdown(f"**{metric.capitalize()}**")
             # A Vega-Lite spec written out: st.line_chart builds it with Altair, which costs
             # ~90 ms of server time per chart, every second, for every student watching.
-            st.vega_lite_chart(table[table.metric == metric], CURVES_SPEC, width="stretch")
+            st.vega_lite_chart(
+                table[table.metric == metric], curves_spec(metric, low), width="stretch"
+            )
 
 
 def seconds_text(seconds: float | None) -> str:
     return "—" if seconds is None else str(datetime.timedelta(seconds=round(seconds)))
+
+
+# --- the run going on now --------------------------------------------------------------------
+
+
+def whose(job: Job) -> str:
+    return " (yours)" if job.owner == owner() else ""
+
+
+def stop_button(job: Job) -> None:
+    allowed = classroom().may_stop(job.id, owner(), teacher_key())
+    clicked = st.button(
+        "Stop training",
+        key="stop",
+        disabled=not allowed,
+        help="Stops within one batch; what it learned so far is kept."
+        if allowed
+        else "Only the teacher, or whoever started this run, can stop it.",
+    )
+    if not allowed:
+        st.caption("Only the teacher, or whoever started this run, can stop it.")
+    if clicked:
+        try:
+            classroom().stop(job.id, owner(), teacher_key())
+        except NotAllowed as error:  # the button was disabled: a changed page
+            st.error(str(error))
+
+
+def queue_lines(queued: list[Job]) -> None:
+    for waiting in queued:
+        st.markdown(
+            f"🕒 Queued, place {waiting.queue_position}: **{plain(waiting.name)}**{whose(waiting)}"
+        )
+        # one's own runs; and anyone's for the teacher, when there is one
+        may_cancel = waiting.owner == owner() or (classroom().has_teacher and is_teacher())
+        if may_cancel and st.button("Cancel", key=f"cancel-{waiting.id}"):
+            try:
+                classroom().stop(waiting.id, owner(), teacher_key())
+                st.rerun()
+            except NotAllowed as error:
+                st.error(str(error))
+
+
+@st.fragment(run_every=1.0)
+def live_progress() -> None:
+    """Refreshed every second: the running job, the queue, and this browser's queued runs.
+
+    Keep it cheap: every open Train page reruns it every second.
+    """
+    jobs = get_jobs()
+    job, queued = jobs.current(), jobs.queued()
+    with st.container(key="live"):
+        if job is None and queued:  # the worker is about to take the first one
+            st.info("Starting the next run in the queue…")
+        elif job is None:
+            st.info("No training is running. Press **Start training** above to start one.")
+        else:
+            st.markdown(f"### Training “{plain(job.name)}”{whose(job)}")
+            progress = job.progress
+            if progress is None:
+                st.progress(0.0, text="Starting…")
+            else:
+                st.progress(
+                    progress.fraction,
+                    text=f"Round (epoch) {progress.epoch} of {progress.epochs} · step (batch) "
+                    f"{progress.batch} of {progress.batches_per_epoch} · "
+                    f"{seconds_text(progress.elapsed)} so far · "
+                    f"about {seconds_text(progress.eta)} left",
+                )
+            stop_button(job)
+            if progress is not None:
+                progress_charts(job)
+        queue_lines(queued)
+    # When a run starts, really trains or ends, or the queue changes, redraw the whole page so
+    # that the runs list says so too (unless the whole page is being drawn already).
+    now = (job.id, job.status) if job else None, tuple(waiting.id for waiting in queued)
+    changed = st.session_state.get("live-state", now) != now
+    st.session_state["live-state"] = now
+    if changed and not st.session_state.get(DRAWING_PAGE):
+        st.rerun(scope="app")
 
 
 def show_last_run() -> None:
@@ -192,91 +363,162 @@ def show_last_run() -> None:
         f", {100 * job.test_accuracy:.2f}% test accuracy" if job.test_accuracy is not None else ""
     )
     with st.container(key="last-run"):
-        st.markdown(f"**Last run: “{job.name}”**: {job.status}{accuracy}.")
+        st.markdown(f"**Last run: “{plain(job.name)}”**: {job.status}{accuracy}.")
         if job.error:
             st.error(f"The run failed: {job.error}" if job.status == Status.FAILED else job.error)
         if job.progress is not None:
             progress_charts(job)
 
 
-@st.fragment(run_every=1.0)
-def live_progress() -> None:
-    """Refreshed every second: the running job, the queue, and this browser's queued runs.
-
-    Keep it cheap: every open Train page reruns it every second.
-    """
-    jobs = get_jobs()
-    job, queued = jobs.current(), jobs.queued()
-    with st.container(key="live"):
-        if job is None and queued:  # the worker is about to take the first one
-            st.info("Starting the next run in the queue…")
-        elif job is None:
-            st.info("No training is running. Choose settings above and press **Start training**.")
-        else:
-            st.markdown(f"### Training “{job.name}”")
-            progress = job.progress
-            if progress is None:
-                st.progress(0.0, text="Starting: loading TensorFlow and MNIST…")
-            else:
-                st.progress(
-                    progress.fraction,
-                    text=f"Epoch {progress.epoch} of {progress.epochs} · batch {progress.batch} of "
-                    f"{progress.batches_per_epoch} · {seconds_text(progress.elapsed)} elapsed · "
-                    f"about {seconds_text(progress.eta)} left",
-                )
-                progress_charts(job)
-            if st.button(
-                "Stop training",
-                key="stop",
-                help="Stops within one batch; what it learned so far is kept.",
-            ):
-                jobs.stop(job.id)
-        for waiting in queued:
-            mine = waiting.owner == owner()
-            st.markdown(
-                f"🕒 Queued, place {waiting.queue_position}: **{waiting.name}**{' (yours)' if mine else ''}"
-            )
-            if mine and st.button("Cancel", key=f"cancel-{waiting.id}"):
-                jobs.cancel(waiting.id)
-                st.rerun()
-    # when a run ends, redraw the whole page so the runs list shows it
-    running = (job.id, job.status) if job else None  # a new run, or one now really training
-    if st.session_state.get("running", running) != running:
-        st.session_state["running"] = running
-        st.rerun(scope="app")
-    st.session_state["running"] = running
+# --- Start -----------------------------------------------------------------------------------
 
 
-def runs_list() -> None:
-    store = get_store()
-    records = store.list()
-    active_id = store.active_id()
-    table = pd.DataFrame(
+def start_row(config: TrainConfig | None, changed: list[str]) -> None:
+    """Preset, run name and Start, with where the settings came from."""
+    preset = st.session_state[LOADED]
+    auto_name = f"{preset} preset" + (", changed" if changed else "")
+    if st.session_state.get("run-name") in (None, st.session_state.get(AUTO_NAME)):
+        st.session_state["run-name"] = auto_name  # not typed by hand: follows the settings
+    st.session_state[AUTO_NAME] = auto_name
+    choose, name_column, start = st.columns([3, 3, 2], vertical_alignment="bottom")
+    with choose:
+        st.segmented_control(
+            "Start from a preset",
+            list(PRESETS),
+            key="preset",
+            on_change=load_preset,
+            help="seed: the classroom notebook · quick: 99% in seconds · accurate: best, takes "
+            "minutes. Choosing one fills in every setting below.",
+        )
+    with name_column:
+        st.text_input("Name for this run", max_chars=60, key="run-name")
+    with start:
+        st.button(
+            "Start training",
+            type="primary",
+            disabled=config is None,
+            key="start",
+            width="stretch",
+            on_click=start_clicked,
+        )
+    with st.container(key="settings-source"):
+        st.caption(f"Settings: {settings_summary(preset, changed)} · change them under Settings.")
+        if changed:
+            st.button(f"Undo my changes (back to {preset})", key="undo-changes",
+                      on_click=fill_settings, args=(preset,))  # fmt: skip
+    if config is None:
+        st.error("A setting below cannot work: see the message under it in Settings.")
+    if START_ERROR in st.session_state:
+        st.error(st.session_state.pop(START_ERROR))
+
+
+def start_clicked() -> None:
+    """Start's callback. It runs before the page is drawn again, so the run starts at once; it
+    reads the settings as they are now (the page refuses Start while one cannot work)."""
+    values = {name: st.session_state[setting_key(name)] for name in SETTINGS}
+    repeat = st.session_state.get("class-repeat", 10)
+    try:
+        config = TrainConfig(**values)
+        use_drawings = st.session_state.get("use-class-digits", False)
+        extras = ClassDigits().training_arrays(repeat) if use_drawings else (None, None)
+        jobs = get_jobs()
+        busy = jobs.current() is not None or jobs.queued()
+        job = jobs.submit(config, st.session_state.get("run-name", ""), owner(), *extras)
+    except (ValueError, OSError) as error:  # a bad name, a full disk, a read-only models folder
+        st.session_state[START_ERROR] = f"Could not start training: {error}"
+        return
+    if busy:
+        st.session_state[TOAST] = (
+            f"Another run is training; yours is queued (place {job.queue_position})."
+        )
+
+
+# --- the runs list ---------------------------------------------------------------------------
+
+
+def runs_table(records: list[ModelRecord], active_id: str) -> pd.DataFrame:
+    def setting(record: ModelRecord, name: str):
+        return getattr(record.config, name) if record.config else None
+
+    return pd.DataFrame(
         [
             {
                 "": "⭐" if record.id == active_id else "",
                 "name": record.name,
-                "status": f"{Status(record.status).symbol} {record.status}",
+                "status": f"{record.status.symbol} {record.status}",
                 "when": record.created_at.replace("T", " ")[:16],
                 "test accuracy": record.test_accuracy,
-                "parameters": record.parameters,
+                "weights (parameters)": record.parameters,
                 "training time": seconds_text(record.train_seconds),
-                "epochs": record.config.epochs if record.config else None,
-                "filters": (
+                "rounds (epochs)": setting(record, "epochs"),
+                "pattern detectors (filters)": (
                     f"{record.config.conv1_filters}/{record.config.conv2_filters}"
                     if record.config
                     else None
                 ),
-                "kernel": record.config.kernel_size if record.config else None,
-                "augment": record.config.augment if record.config else None,
+                "detector size (kernel)": setting(record, "kernel_size"),
+                "varied images (augment)": setting(record, "augment"),
                 "problem": record.error or "",
             }
             for record in records
         ]
     )
+
+
+def use_button(record: ModelRecord, active_id: str) -> None:
+    for_everyone = can_switch_for_everyone()
+    if st.button(
+        "Use this model" if for_everyone else "Use this model (just me)",
+        disabled=not record.has_model or record.id == active_id,
+        key="activate",
+        help="Every page uses it, in every browser."
+        if for_everyone
+        else "Only this browser uses it; the teacher chooses the model for the class.",
+    ):
+        if for_everyone:
+            classroom().set_active_for_everyone(record.id, teacher_key())
+        else:
+            choose_my_model(record.id)
+        st.rerun()
+
+
+def rename_and_delete(record: ModelRecord) -> None:
+    teacher = is_teacher()
+    rename, delete = st.columns(2)
+    with rename:
+        new_name = st.text_input(
+            "New name", record.name, key=f"rename-{record.id}", max_chars=60,
+            disabled=record.read_only or not teacher,
+        )  # fmt: skip
+        if st.button("Rename", disabled=record.read_only or not teacher, key="rename"):
+            try:
+                classroom().rename(record.id, new_name, teacher_key())
+                st.rerun()
+            except (ValueError, NotAllowed) as error:  # a bad name; not the teacher
+                st.error(str(error))
+    with delete:
+        sure = st.checkbox(
+            "I am sure", key=f"sure-{record.id}", disabled=record.read_only or not teacher
+        )
+        if st.button("Delete", disabled=record.read_only or not sure, key="delete"):
+            try:
+                classroom().delete(record.id, teacher_key())
+                st.rerun()
+            except (ValueError, NotAllowed) as error:  # a run still training; not the teacher
+                st.error(str(error))
+    if record.id == SHIPPED_ID:
+        st.caption("The shipped model cannot be renamed or deleted.")
+    elif not teacher:
+        st.caption("Only the teacher can rename or delete runs.")
+
+
+def runs_list() -> None:
+    store = get_store()
+    records = store.list()
+    active_id = model_for_me(store)
     with st.container(key="runs"):
         st.dataframe(
-            table,
+            runs_table(records, active_id),
             hide_index=True,
             column_config={"test accuracy": st.column_config.NumberColumn(format="percent")},
         )
@@ -285,86 +527,58 @@ def runs_list() -> None:
         "Choose a model", list(labels), format_func=labels.get, key="chosen-run"
     )
     record = next(record for record in records if record.id == chosen_id)
-    activate, download, rename, delete = st.columns(4)
+    activate, download = st.columns(2)
     with activate:
-        if st.button(
-            "Use this model",
-            disabled=not record.has_model or record.id == active_id,
-            key="activate",
-        ):
-            store.set_active(record.id)
-            st.rerun()
+        use_button(record, active_id)
     with download:
         if record.has_model:
             st.download_button(
                 "Download .keras",
                 record.model_path.read_bytes(),
-                file_name=f"{record.name.replace(' ', '_')}.keras",
+                file_name=file_name(record.name, ".keras"),
                 key="download",
             )
-    with rename:
-        new_name = st.text_input(
-            "New name", record.name, key=f"rename-{record.id}", disabled=record.read_only
+    rename_and_delete(record)
+
+
+# --- the page --------------------------------------------------------------------------------
+
+
+def page() -> None:
+    sidebar()
+    get_jobs().warm_up()  # the trainer loads TensorFlow and MNIST while the page is read
+    st.title("Train a network")
+    if TOAST in st.session_state:
+        st.toast(st.session_state.pop(TOAST))
+    if find_mnist_dir() is None:
+        st.warning(
+            "No local MNIST files found: training will try Keras's download (needs internet). "
+            "To use files you have, start the app with `MNIST_DATA_DIR=folder-with-the-four-gz-files`."
         )
-        if st.button("Rename", disabled=record.read_only, key="rename"):
-            try:
-                store.rename(record.id, new_name)
-                st.rerun()
-            except ValueError as error:
-                st.error(str(error))
-    with delete:
-        sure = st.checkbox("I am sure", key=f"sure-{record.id}", disabled=record.read_only)
-        if st.button("Delete", disabled=record.read_only or not sure, key="delete"):
-            try:
-                store.delete(record.id)
-                st.rerun()
-            except ModelFileError as error:
-                st.error(str(error))
-    if record.id == SHIPPED_ID:
-        st.caption("The shipped model cannot be renamed or deleted.")
-
-
-sidebar()
-st.title("Train a network")
-if find_mnist_dir() is None:
-    st.warning(
-        "No local MNIST files found: training will try Keras's download (needs internet). "
-        "To use files you have, start the app with `MNIST_DATA_DIR=folder-with-the-four-gz-files`."
-    )
-
-
-def name_after_preset() -> None:
-    st.session_state["run-name"] = f"{st.session_state['preset'] or 'seed'} preset"
-
-
-preset = st.segmented_control(
-    "Start from a preset", list(PRESETS), default="seed", key="preset", on_change=name_after_preset,
-    help="seed: the classroom notebook · quick: 99% in seconds · accurate: best, takes minutes",
-) or "seed"  # fmt: skip
-values = hyperparameter_inputs(PRESETS[preset], preset)
-class_repeat = class_digits_option()
-try:
-    config = TrainConfig(**values)
-except ValueError as error:
-    config = None
-    st.error(f"These settings cannot work: {error}")
-if config is not None:
-    with st.expander("The network these settings build", expanded=True):
-        table = architecture_table(tuple(config.to_dict().items()))
-        st.dataframe(table, hide_index=True)
-        st.caption(f"{table.parameters.sum():,} parameters to learn.")
-name = st.text_input("Name for this run", f"{preset} preset", max_chars=60, key="run-name")
-if st.button("Start training", type="primary", disabled=config is None, key="start"):
+    st.session_state.setdefault(LOADED, "seed")
+    st.session_state.setdefault("preset", st.session_state[LOADED])
+    for name in SETTINGS:  # first visit, or back from another page (Streamlit forgot them)
+        st.session_state.setdefault(
+            setting_key(name), getattr(PRESETS[st.session_state[LOADED]], name)
+        )
+    top = st.container()  # preset, name and Start: filled in once the settings are read
+    st.session_state[DRAWING_PAGE] = True
     try:
-        extras = ClassDigits().training_arrays(class_repeat) if class_repeat else (None, None)
-        jobs = get_jobs()
-        busy = jobs.current() is not None or jobs.queued()
-        job = jobs.submit(config, name, owner(), *extras)
-        if busy:
-            st.toast(f"Another run is training; yours is queued (place {job.queue_position}).")
-    except (ValueError, OSError) as error:  # bad settings, a full disk, a read-only models folder
-        st.error(f"Could not start training: {error}")
-live_progress()
-show_last_run()
-st.header("Runs and models")
-runs_list()
+        live_progress()
+    finally:
+        st.session_state[DRAWING_PAGE] = False
+    show_last_run()
+    settings_tab, runs_tab = st.tabs(["Settings", "Runs and models"])
+    with settings_tab:
+        values, slots = hyperparameter_inputs()
+        class_digits_option()  # read by start_clicked from the session state
+        config = checked_config(values, slots)
+        if config is not None:
+            with st.expander("The network these settings build", expanded=True):
+                table = architecture_table(tuple(config.to_dict().items()))
+                st.dataframe(table, hide_index=True)
+                st.caption(f"{table.parameters.sum():,} weights to learn (parameters).")
+    with top:
+        start_row(config, changed_settings(values, st.session_state[LOADED]))
+    with runs_tab:
+        runs_list()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,11 +24,6 @@ BRUSH_SIZE = 20  # default pen width, in pixels: gives MNIST-like strokes
 UNSURE_BELOW = 0.7  # below this confidence the prediction says the model is unsure
 DRAW_HINT = "✏️ Draw a digit from 0 to 9 on the black square."
 FAINT_INK = "color-mix(in srgb, currentColor 45%, transparent)"  # the theme's text colour, faint
-
-
-def plain(text: str) -> str:
-    """Text a user typed (a model's name), made safe to put in Markdown: shown as typed."""
-    return re.sub(r"([\\`*_\[\]<>$:~|])", r"\\\1", str(text))
 
 
 # --- The canvas -------------------------------------------------------------------------------

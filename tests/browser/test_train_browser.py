@@ -21,10 +21,16 @@ from playwright.sync_api import expect
 from mnist_cnn.data import find_mnist_dir
 from tools.browser import app_exceptions, open_app, wait_for_app_idle, wait_for_rerun
 
-# 2,000 images in batches of 8, twice: 500 steps, several seconds, so the bar visibly moves.
-TINY = {"Train size": 2000, "Validation size": 200, "Epochs": 2, "Batch size": 8}
+# 4,000 images in batches of 8, twice: 1,000 steps, several seconds, so the bar visibly moves
+# and a second run can queue behind it.
+TINY = {
+    "Training images (train_size)": 4000,
+    "Images kept aside for checking (validation_size)": 200,
+    "Rounds through the data (epochs)": 2,
+    "Images per step (batch_size)": 8,
+}
 WAIT_MS = 60_000  # for the page to react: a rerun can take seconds on a busy machine
-RUN_TIMEOUT_MS = 240_000  # for the run: a fresh process imports TensorFlow first
+RUN_TIMEOUT_MS = 240_000  # for the run: the trainer may still be importing TensorFlow
 
 SAMPLE_JS = """
 () => {
@@ -77,9 +83,14 @@ def click(page, key: str) -> None:
         page.locator(f".st-key-{key}").get_by_role("button").click()
 
 
+def show_runs(page) -> None:
+    page.get_by_role("tab", name="Runs and models").click()
+
+
 def runs_row(page, name: str, status: str) -> dict:
     """The runs list's row for `name` once it shows `status`: column -> text (from the grid's
     accessible table)."""
+    show_runs(page)
     runs = page.locator(".st-key-runs")
     runs.scroll_into_view_if_needed()
     # CSS, not get_by_role: role locators do not find the grid's accessible table
@@ -109,7 +120,7 @@ def test_train_watch_queue_cancel_and_use_the_model(app_url, page, new_context):
 
     other = new_context().new_page()  # another student, on the Train page too
     other_live = open_train_page(other, app_url)
-    set_number(other, "Train size", 1000)  # small, in case it ever trains
+    set_number(other, "Training images (train_size)", 1000)  # small, in case it ever trains
     set_text(other, "Name for this run", "second run")
     expect(other_live).to_contain_text("No training is running")
 
@@ -129,7 +140,7 @@ def test_train_watch_queue_cancel_and_use_the_model(app_url, page, new_context):
     )
     # the first student sees it in the queue too, but it is not theirs to cancel
     expect(live).to_contain_text("Queued, place 1: second run", timeout=WAIT_MS)
-    expect(live).not_to_contain_text("(yours)")
+    expect(live).not_to_contain_text("second run (yours)")
     expect(live.get_by_role("button", name="Cancel")).to_have_count(0)
     with wait_for_rerun(other):
         other_live.get_by_role("button", name="Cancel").first.click()
