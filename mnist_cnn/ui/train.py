@@ -31,7 +31,7 @@ from mnist_cnn.ui.classroom import (
     owner,
     teacher_key,
 )
-from mnist_cnn.ui.common import get_store, sidebar
+from mnist_cnn.ui.models import get_store, sidebar
 from mnist_cnn.ui.names import file_name, plain
 
 LOADED = "preset-loaded"  # session state: the preset the settings came from
