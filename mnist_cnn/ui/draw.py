@@ -15,12 +15,12 @@ from mnist_cnn.preprocess import Preprocessed, preprocess
 from mnist_cnn.ui.drawing import student_drawing
 from mnist_cnn.ui.feedback import feedback_buttons
 from mnist_cnn.ui.models import active_model, sidebar
+from mnist_cnn.ui.names import plain
 from mnist_cnn.ui.widgets import (
     BRUSH_SIZE,
     DRAW_HINT,
     digit_canvas,
     enlarge,
-    plain,
     show_prediction,
     show_probabilities,
 )

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_cnn.data import DataError, MnistData, load_mnist
-from mnist_cnn.reports import model_report
+from mnist_cnn.reports import Report, model_report
 from mnist_cnn.storage import ModelFileError, ModelRecord
 from mnist_cnn.ui.classroom import model_for_me
 from mnist_cnn.ui.models import get_store, model_label, sidebar
@@ -67,7 +67,7 @@ def choose_model(records: list[ModelRecord], active_id: str) -> ModelRecord:
     return next(record for record in usable if record.id == chosen)
 
 
-def score(record: ModelRecord, data: MnistData) -> dict | None:
+def score(record: ModelRecord, data: MnistData) -> Report | None:
     try:
         with st.spinner(f"Scoring “{plain(record.name)}” on 10,000 test images…"):
             return model_report(record, data, get_store().root)
@@ -79,22 +79,22 @@ def score(record: ModelRecord, data: MnistData) -> dict | None:
         return None
 
 
-def show_summary(record: ModelRecord, report: dict) -> None:
-    parameters = record.parameters or report.get("parameters")
+def show_summary(record: ModelRecord, report: Report) -> None:
+    parameters = record.parameters or report.parameters
     with st.container(key="metrics-summary", horizontal=True):
-        st.metric("Test accuracy", f"{100 * report['accuracy']:.2f}%", border=True)
-        st.metric("Test loss", f"{report['loss']:.4f}", border=True)
-        st.metric("Errors", f"{report['errors']:,} of {len(report['predicted']):,}", border=True)
+        st.metric("Test accuracy", f"{100 * report.accuracy:.2f}%", border=True)
+        st.metric("Test loss", f"{report.loss:.4f}", border=True)
+        st.metric("Errors", f"{report.errors:,} of {len(report.predicted):,}", border=True)
         st.metric("Parameters", f"{parameters:,}" if parameters else "—", border=True)
         st.metric("Training time", format_duration(record.train_seconds), border=True)
 
 
-def show_digits(indices, report: dict, data: MnistData, key: str) -> None:
+def show_digits(indices, report: Report, data: MnistData, key: str) -> None:
     """Test digits, enlarged, each captioned "true 4 → read 9 · 97%"."""
     images = [enlarge(data.test_images[index] / 255.0, scale=5, grid=False) for index in indices]
     captions = [
-        f"true {data.test_labels[index]} → read {report['predicted'][index]} · "
-        f"{int(100 * report['confidence'][index])}%"
+        f"true {data.test_labels[index]} → read {report.predicted[index]} · "
+        f"{int(100 * report.confidence[index])}%"
         for index in indices
     ]
     with st.container(key=key):
@@ -185,9 +185,9 @@ def confusion_chart(matrix: list[list[int]], chosen: tuple[int, int]) -> alt.Lay
     )
 
 
-def show_confusion(report: dict, data: MnistData) -> None:
+def show_confusion(report: Report, data: MnistData) -> None:
     if "cell-true" not in st.session_state:
-        true, predicted = report["most_confused"][0][:2] if report["most_confused"] else (0, 0)
+        true, predicted = report.most_confused[0][:2] if report.most_confused else (0, 0)
         st.session_state["cell-true"], st.session_state["cell-predicted"] = true, predicted
     chosen = (st.session_state["cell-true"], st.session_state["cell-predicted"])
     st.caption(
@@ -199,7 +199,7 @@ def show_confusion(report: dict, data: MnistData) -> None:
     with st.container(horizontal=True, wrap=True, gap="medium"):
         with st.container(key="confusion-box", width="content"):
             st.altair_chart(
-                confusion_chart(report["confusion_matrix"], chosen),
+                confusion_chart(report.confusion_matrix, chosen),
                 key="confusion-chart",
                 on_select=_pick_cell,
                 width="content",
@@ -209,8 +209,8 @@ def show_confusion(report: dict, data: MnistData) -> None:
         left, right = st.columns(2)
         true = left.selectbox("True digit", DIGITS, key="cell-true")
         predicted = right.selectbox("Predicted digit", DIGITS, key="cell-predicted")
-        labels, guesses = data.test_labels, np.asarray(report["predicted"])
-        confidence = np.asarray(report["confidence"])
+        labels, guesses = data.test_labels, np.asarray(report.predicted)
+        confidence = np.asarray(report.confidence)
         indices = np.flatnonzero((labels == true) & (guesses == predicted))
         if true == predicted:
             indices = indices[np.argsort(confidence[indices], kind="stable")]
@@ -226,8 +226,8 @@ def show_confusion(report: dict, data: MnistData) -> None:
         show_digits(indices[:SHOWN_AT_MOST], report, data, key="cell-digits")
 
 
-def show_per_class(report: dict) -> None:
-    table = pd.DataFrame(report["per_class"]).rename(columns={"f1": "F1", "support": "test images"})
+def show_per_class(report: Report) -> None:
+    table = pd.DataFrame(report.per_class).rename(columns={"f1": "F1", "support": "test images"})
     measures = ["precision", "recall", "F1"]
     percent = st.column_config.NumberColumn(format="%.2f%%")
     left, right = st.columns([1, 1], gap="large")
@@ -267,20 +267,20 @@ def show_per_class(report: dict) -> None:
         "Recall: of the images of a digit, the share read as it. F1: both in one number."
     )
     st.subheader("Most confused digits")
-    pairs = report["most_confused"]
+    pairs = report.most_confused
     if not pairs:
         st.markdown("No mistakes at all.")
     for true, predicted, count in pairs:
         st.markdown(f"- **{true}** read as **{predicted}**: {count} time{'s' if count > 1 else ''}")
 
 
-def show_gallery(report: dict, data: MnistData) -> None:
+def show_gallery(report: Report, data: MnistData) -> None:
     left, right, _ = st.columns([1, 1, 3])
     true = left.selectbox("True digit", [ANY, *DIGITS], key="gallery-true")
     predicted = right.selectbox("Read as", [ANY, *DIGITS], key="gallery-predicted")
     matches = [
         mistake["index"]
-        for mistake in report["misclassified"]  # already the most confident first
+        for mistake in report.misclassified  # already the most confident first
         if true in (ANY, data.test_labels[mistake["index"]])
         and predicted in (ANY, mistake["predicted"])
     ]
