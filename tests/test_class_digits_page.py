@@ -16,7 +16,7 @@ from mnist_cnn.preprocess import preprocess
 from mnist_cnn.storage import ModelStore
 from tools.strokes import digit_strokes, render_strokes
 
-UI = Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "pages"
+UI = Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui"
 
 
 def fill(store, labels, guess=0):
@@ -164,7 +164,7 @@ def test_the_train_page_adds_only_the_training_drawings(monkeypatch, class_dir):
         "submit",
         lambda self, *args: submitted.append(args) or SimpleNamespace(queue_position=None),
     )
-    app = page("train.py").run()
+    app = page("pages/train.py").run()
     assert app.checkbox(key="use-class-digits").disabled  # nothing saved yet
 
     store = ClassDigits(class_dir)

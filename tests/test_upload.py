@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from mnist_cnn.preprocess import preprocess
 from mnist_cnn.ui.draw import MAX_UPLOAD_MB, looks_like_several_digits
+from mnist_cnn.ui.names import plain
 from tools.strokes import digit_strokes, render_strokes
 
 PAGE = str(Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "pages" / "draw.py")
@@ -70,7 +71,7 @@ def test_a_photo_of_one_digit_is_read(upload_page):
 def test_a_text_file_says_it_is_not_a_picture(upload_page, name, mime):
     upload(upload_page, name, b"these are notes, not a picture", mime)
     message = upload_page.error[0].value
-    assert f"“{name}” is not a picture" in message and "PNG, JPEG" in message
+    assert f"“{plain(name)}” is not a picture" in message and "PNG, JPEG" in message
     assert "Received" not in message and "source=" not in message  # no developer wording
     assert not headline(upload_page).startswith("# ")
 

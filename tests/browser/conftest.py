@@ -82,3 +82,14 @@ def pytest_runtest_makereport(item, call):
         for server in _servers.values():
             report.sections.append((f"streamlit log tail, {server.url}", server.log_tail()))
     return report
+
+
+def training_env(tmp_path_factory, mnist, **extra) -> dict:
+    """The environment for an app server that trains: fresh models and class folders, the MNIST
+    the `mnist` fixture found (it skips without one), and `extra` variables."""
+    return {
+        "MNIST_CNN_MODELS_DIR": str(tmp_path_factory.mktemp("models")),
+        "MNIST_CNN_CLASS_DIR": str(tmp_path_factory.mktemp("class")),
+        "MNIST_DATA_DIR": mnist.source,
+        **extra,
+    }

@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from mnist_cnn.data import find_mnist_dir
+from tests.browser.conftest import training_env
 from tests.browser.test_train_browser import click, open_train_page, set_number, set_text, show_runs
 from tools.browser import app_exceptions, open_app, wait_for_rerun
 
@@ -31,16 +31,8 @@ LONG = {
 
 
 @pytest.fixture(scope="module")
-def class_url(app_server, tmp_path_factory):
-    data = find_mnist_dir()
-    if data is None:
-        pytest.skip("no local MNIST files: set MNIST_DATA_DIR")
-    env = {
-        "MNIST_CNN_MODELS_DIR": str(tmp_path_factory.mktemp("models")),
-        "MNIST_CNN_CLASS_DIR": str(tmp_path_factory.mktemp("class")),
-        "MNIST_DATA_DIR": str(data),
-        "MNIST_CNN_TEACHER_KEY": PASSPHRASE,
-    }
+def class_url(app_server, tmp_path_factory, mnist):
+    env = training_env(tmp_path_factory, mnist, MNIST_CNN_TEACHER_KEY=PASSPHRASE)
     return app_server("app.py", env=env)
 
 

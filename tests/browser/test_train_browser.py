@@ -18,7 +18,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from mnist_cnn.data import find_mnist_dir
+from tests.browser.conftest import training_env
 from tools.browser import app_exceptions, open_app, wait_for_app_idle, wait_for_rerun
 
 # 4,000 images in batches of 8, twice: 1,000 steps, several seconds, so the bar visibly moves
@@ -52,15 +52,8 @@ SAMPLE_JS = """
 
 
 @pytest.fixture(scope="module")
-def app_url(app_server, tmp_path_factory):
-    data = find_mnist_dir()
-    if data is None:
-        pytest.skip("no local MNIST files: set MNIST_DATA_DIR")
-    env = {
-        "MNIST_CNN_MODELS_DIR": str(tmp_path_factory.mktemp("models")),
-        "MNIST_CNN_CLASS_DIR": str(tmp_path_factory.mktemp("class")),
-        "MNIST_DATA_DIR": str(data),
-    }
+def app_url(app_server, tmp_path_factory, mnist):
+    env = training_env(tmp_path_factory, mnist)
     return app_server("app.py", env=env)
 
 
