@@ -39,6 +39,11 @@ class TrainConfig:
     augment_rotation: float = 10.0  # largest rotation, in degrees
     augment_scale: float = 0.1  # largest zoom in or out, as a fraction
     augment_thickness: float = 0.5  # how strongly strokes are thickened or thinned (0 = never)
+    # Also train on real pen-written digits (the training writers of the folder in
+    # MNIST_CNN_HANDWRITING_DIR), drawn as on the canvas; see mnist_cnn.handwriting.
+    real_digits: bool = False
+    # An 11th output, "not a digit", trained on drawn marks that are no digit (mnist_cnn.marks).
+    not_a_digit: bool = False
 
     def __post_init__(self) -> None:
         validate(self)
@@ -106,7 +111,7 @@ def validate(config: TrainConfig) -> None:
             raise ValueError(
                 f"{name} must be at least {low} and {upper}. Received: {name}={value!r}"
             )
-    for name in ("augment", "lr_decay"):
+    for name in ("augment", "lr_decay", "real_digits", "not_a_digit"):
         if not isinstance(getattr(config, name), bool):
             raise ValueError(
                 f"{name} must be True or False. Received: {name}={getattr(config, name)!r}"

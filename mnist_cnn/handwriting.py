@@ -63,7 +63,9 @@ def load_pen_digits(directory: str | Path | None = None) -> list[PenDigit]:
     with gzip.open(path, "rt", encoding="utf-8") as file:
         for line in file:
             row = json.loads(line)
-            strokes = [np.array(stroke, dtype=np.float32).reshape(-1, 2) for stroke in row["strokes"]]
+            strokes = [
+                np.array(stroke, dtype=np.float32).reshape(-1, 2) for stroke in row["strokes"]
+            ]
             digits.append(PenDigit(int(row["label"]), str(row["writer"]), strokes))
     return digits
 
@@ -169,3 +171,34 @@ def render_for_training(
         if not prepared.blank:
             images[index] = np.round(prepared.image * 255).astype(np.uint8)
     return images
+
+
+NOT_A_DIGIT = 10  # the label of marks that are no digit (the network's 11th output)
+DRAWINGS_PER_DIGIT = 2  # each training writer's digit is drawn this many times, differently
+MARK_COUNT = 8_000  # drawn marks that are no digit
+
+
+def extra_training_data(
+    real_digits: bool, not_a_digit: bool, seed: int, directory: str | Path | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Drawings to train on besides MNIST, preprocessed: (N, 28, 28) uint8 images and labels.
+
+    real_digits: the training writers' pen-written digits (never the held-out writers'), each
+    drawn DRAWINGS_PER_DIGIT times like a student. not_a_digit: MARK_COUNT marks that are no
+    digit (mnist_cnn.marks), labelled NOT_A_DIGIT.
+    """
+    from mnist_cnn.marks import random_mark
+
+    strokes, labels = [], []
+    if real_digits:
+        training_digits, _ = split_by_writer(load_pen_digits(directory))
+        for _ in range(DRAWINGS_PER_DIGIT):
+            strokes += [digit.strokes for digit in training_digits]
+            labels += [digit.label for digit in training_digits]
+    if not_a_digit:
+        rng = np.random.default_rng([seed, NOT_A_DIGIT])
+        strokes += [random_mark(rng) for _ in range(MARK_COUNT)]
+        labels += [NOT_A_DIGIT] * MARK_COUNT
+    images = render_for_training(strokes, seed)
+    drawn = images.any(axis=(1, 2))  # a drawing read as blank is left out
+    return images[drawn], np.array(labels, np.uint8)[drawn]

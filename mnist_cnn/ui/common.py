@@ -228,7 +228,7 @@ def show_probabilities(probabilities: np.ndarray, key: str = "probabilities") ->
     fractions = [float(p) for p in probabilities]
     show_bars(
         "Probability of each digit",
-        [str(digit) for digit in range(len(fractions))],
+        [str(digit) if digit < 10 else "not a digit" for digit in range(len(fractions))],
         fractions,
         [f"{100 * p:.1f}%" for p in fractions],
         key,

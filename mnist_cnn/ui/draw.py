@@ -37,6 +37,9 @@ def show_prediction(prediction: Prediction | None, hint: str) -> None:
         if prediction is None:
             st.markdown(hint)
             return
+        if prediction.not_a_digit:
+            st.markdown(f"### {prediction.not_a_digit_message()}")
+            return
         percent = round(100 * prediction.confidence)
         st.markdown(f"# {prediction.digit} · {percent}% sure")
         if prediction.confidence < UNSURE_BELOW:

@@ -98,8 +98,8 @@ EXPLANATIONS = {
         "weight, plus a bias; negative sums become 0 (ReLU)."
     ),
     "Output": (
-        "Ten units, one per digit. Softmax turns their sums into probabilities that add up "
-        "to 100%: the prediction is the largest."
+        "Ten units, one per digit (some networks have an 11th: not a digit). Softmax turns "
+        "their sums into probabilities that add up to 100%: the prediction is the largest."
     ),
 }
 
@@ -175,8 +175,11 @@ def show_prediction(prediction: Prediction | None, hint: str, before: Prediction
         if prediction is None:
             st.markdown(hint)
             return
-        st.markdown(f"# {describe(prediction)}")
-        if prediction.confidence < UNSURE_BELOW:
+        if prediction.not_a_digit:
+            st.markdown(f"### {prediction.not_a_digit_message()}")
+        else:
+            st.markdown(f"# {describe(prediction)}")
+        if prediction.confidence < UNSURE_BELOW and not prediction.not_a_digit:
             (first, p1), (second, p2) = prediction.top(2)
             st.markdown(
                 f"The model is **unsure**: maybe {first} ({100 * p1:.0f}%) or {second} ({100 * p2:.0f}%)."
@@ -350,7 +353,7 @@ def follow_the_drawing(inspector: Inspector, predictor) -> None:
         image = transform(original, **changes)
         views = inspector.layer_outputs(image)  # one forward pass: every layer, and the answer
         probabilities = views[-1].activations
-        prediction = Prediction(int(probabilities.argmax()), probabilities)
+        prediction = Prediction.from_outputs(probabilities)
         before = predictor.predict(original) if changes != NEUTRAL else None
         with pictures:
             show_network_view(image, inspector.saliency(image, prediction.digit), prediction.digit)
