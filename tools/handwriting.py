@@ -5,6 +5,8 @@ mnist_cnn.handwriting) on the 280 px canvas as a student would (pen 8-40 px, ran
 place, small tilt, light or dark ink), reads each one through the same path as
 `python -m mnist_cnn predict` (preprocess, then Predictor), and prints the accuracy overall,
 per writer and for the worst writer, beside a plain 28x28 resize of the whole canvas.
+Then it draws marks that are no digit (tools.marks: letters, a star, a scribble, dots...) the
+same way and counts how often they are reported as blank or "not a digit".
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from mnist_cnn.handwriting import (
 from mnist_cnn.predict import Predictor
 from mnist_cnn.preprocess import preprocess
 from mnist_cnn.storage import ASSETS_DIR, load_model_file
+from tools.marks import MARKS
 
 
 def measure(predictor: Predictor, digits, seed: int = 0, drawings_per_digit: int = 1) -> dict:
@@ -37,7 +40,7 @@ def measure(predictor: Predictor, digits, seed: int = 0, drawings_per_digit: int
     rng = np.random.default_rng(seed)
     writers = defaultdict(lambda: {"digits": 0, "correct": 0, "plain": 0, "blank": 0, "flagged": 0})
     mistakes = defaultdict(int)
-    seconds = []
+    seconds, predict_seconds = [], []
     for digit in digits:
         for _ in range(drawings_per_digit):
             drawing = draw_like_a_student(digit.strokes, rng)
@@ -49,14 +52,34 @@ def measure(predictor: Predictor, digits, seed: int = 0, drawings_per_digit: int
             if prepared.blank:
                 row["blank"] += 1
                 continue
+            middle = time.perf_counter()
             prediction = predictor.predict(prepared.image)
             seconds.append(time.perf_counter() - start)
+            predict_seconds.append(time.perf_counter() - middle)
             row["flagged"] += prediction.not_a_digit
             if prediction.digit == digit.label:
                 row["correct"] += 1
             else:
                 mistakes[(digit.label, prediction.digit)] += 1
-    return {"writers": dict(writers), "mistakes": dict(mistakes), "seconds": seconds}
+    return {
+        "writers": dict(writers),
+        "mistakes": dict(mistakes),
+        "seconds": seconds,
+        "predict_seconds": predict_seconds,
+    }
+
+
+def measure_marks(predictor: Predictor, seed: int = 0, per_kind: int = 30) -> dict:
+    """For each kind of mark: the fraction reported as blank or "not a digit"."""
+    rng = np.random.default_rng(seed)
+    caught = {}
+    for kind, make in MARKS.items():
+        count = 0
+        for _ in range(per_kind):
+            prepared = preprocess(draw_like_a_student(make(rng), rng).image)
+            count += prepared.blank or predictor.predict(prepared.image).not_a_digit
+        caught[kind] = count / per_kind
+    return caught
 
 
 def summary(result: dict) -> dict:
@@ -82,6 +105,7 @@ def summary(result: dict) -> dict:
         "worst_writer": worst,
         "worst_writer_accuracy": per_writer[worst]["accuracy"],
         "preprocess_and_predict_ms_p50": 1000 * float(np.median(result["seconds"])),
+        "predict_ms_p50": 1000 * float(np.median(result["predict_seconds"])),
         "most_common_mistakes": [
             {"true": true, "read": read, "count": count} for (true, read), count in mistakes
         ],
@@ -103,14 +127,21 @@ def print_table(figures: dict, title: str) -> None:
     )
     print(
         f"worst writer: {figures['worst_writer']} {100 * figures['worst_writer_accuracy']:.1f}%; "
-        f"read as blank: {100 * figures['blank']:.1f}%; preprocess + predict p50 "
-        f"{figures['preprocess_and_predict_ms_p50']:.2f} ms"
+        f"read as blank: {100 * figures['blank']:.1f}%; p50 of one prediction "
+        f"{figures['predict_ms_p50']:.2f} ms (with preprocessing "
+        f"{figures['preprocess_and_predict_ms_p50']:.2f} ms)"
     )
     mistakes = ", ".join(
         f"{row['true']} read as {row['read']} ({row['count']})"
         for row in figures["most_common_mistakes"]
     )
     print(f"most common mistakes: {mistakes or 'none'}")
+    marks = figures["marks_reported"]
+    print(
+        f"marks that are no digit, reported blank or 'not a digit': "
+        f"{100 * np.mean(list(marks.values())):.1f}% "
+        f"({', '.join(f'{kind} {100 * share:.0f}%' for kind, share in marks.items())})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     model_path = Path(args.model) if args.model else ASSETS_DIR / "model.keras"
     predictor = Predictor(load_model_file(model_path))
     figures = summary(measure(predictor, chosen, args.seed, args.drawings))
+    figures["marks_reported"] = measure_marks(predictor, args.seed)
     figures["model"] = str(model_path)
     figures["writers"] = args.writers
     if args.json:
