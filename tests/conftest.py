@@ -49,6 +49,15 @@ def canvas_image(points=None, width=20):
     return np.asarray(image)
 
 
+def cross_on_canvas():
+    """A big X, which is no digit, as the canvas gives it: two strokes, white on black."""
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    pen = ImageDraw.Draw(image)
+    pen.line([(60, 50), (220, 230)], fill=(255, 255, 255, 255), width=20)
+    pen.line([(220, 50), (60, 230)], fill=(255, 255, 255, 255), width=20)
+    return np.asarray(image)
+
+
 @pytest.fixture
 def fake_canvas(monkeypatch):
     """Stands in for streamlit-drawable-canvas in AppTest, where no one can draw.

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SEVEN, canvas_image
+from conftest import SEVEN, canvas_image, cross_on_canvas
 from streamlit.testing.v1 import AppTest
 
 from mnist_cnn.inside import transform
@@ -63,6 +63,17 @@ def test_a_drawn_digit_shows_the_prediction_and_every_layer(inside_page, shipped
     pictures = [element.value for element in conv1.html if "<img" in element.value]
     assert len(pictures) == 2  # the filters and the maps
     assert all('src="data:image/png;base64,' in picture for picture in pictures)
+
+
+def test_a_mark_that_is_no_digit_is_said_so_in_words(inside_page):
+    inside_page.drawn["image"] = cross_on_canvas()
+    inside_page.run()
+    assert not inside_page.exception
+    assert headline(inside_page) is None  # no confident digit
+    assert any(
+        text.startswith("### This does not look like a digit. Best guess: ")
+        for text in prediction_texts(inside_page)
+    )
 
 
 def test_the_rotation_slider_changes_the_prediction(inside_page, shipped_model):
