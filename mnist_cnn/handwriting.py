@@ -199,13 +199,18 @@ MARK_COUNT = 8_000  # drawn marks that are no digit
 
 
 def extra_training_data(
-    real_digits: bool, not_a_digit: bool, seed: int, directory: str | Path | None = None
+    real_digits: bool,
+    not_a_digit: bool,
+    seed: int,
+    directory: str | Path | None = None,
+    share: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Drawings to train on besides MNIST, preprocessed: (N, 28, 28) uint8 images and labels.
 
     real_digits: the training writers' pen-written digits (never the held-out writers'), each
     drawn DRAWINGS_PER_DIGIT times like a student. not_a_digit: MARK_COUNT marks that are no
-    digit (mnist_cnn.marks), labelled NOT_A_DIGIT.
+    digit (mnist_cnn.marks), labelled NOT_A_DIGIT. share: the fraction of all these to make
+    (a random choice), e.g. as small as the share of MNIST a quick run trains on.
     """
     from mnist_cnn.marks import random_mark
 
@@ -219,6 +224,11 @@ def extra_training_data(
         rng = np.random.default_rng([seed, NOT_A_DIGIT])
         strokes += [random_mark(rng) for _ in range(MARK_COUNT)]
         labels += [NOT_A_DIGIT] * MARK_COUNT
+    if share < 1:
+        chosen = np.random.default_rng(seed).permutation(len(strokes))[
+            : round(share * len(strokes))
+        ]
+        strokes, labels = [strokes[index] for index in chosen], [labels[index] for index in chosen]
     images = render_for_training(strokes, seed)
     drawn = images.any(axis=(1, 2))  # a drawing read as blank is left out
     return images[drawn], np.array(labels, np.uint8)[drawn]

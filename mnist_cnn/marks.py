@@ -164,6 +164,16 @@ def scribble(rng):
     return [np.cumsum(steps, axis=0)]
 
 
+def tangle(rng):
+    """Another scribble: a smooth line through 5-12 random points."""
+    corners = rng.uniform(0, 1, (int(rng.integers(5, 13)), 2))
+    dense = np.concatenate(
+        [np.linspace(a, b, 10)[:-1] for a, b in zip(corners[:-1], corners[1:], strict=True)]
+    )
+    kernel = np.ones(7) / 7
+    return [np.stack([np.convolve(dense[:, axis], kernel, "valid") for axis in (0, 1)], 1)]
+
+
 def heart(rng):
     t = np.linspace(0, 2 * math.pi, 80)
     x = 16 * np.sin(t) ** 3
@@ -210,6 +220,7 @@ MARKS = {
     "zigzag": zigzag,
     "wave": wave,
     "scribble": scribble,
+    "tangle": tangle,
     "heart": heart,
     "triangle": triangle,
     "boxed cross": boxed_cross,

@@ -231,8 +231,10 @@ def train(
 
     train_images, train_labels, val_images, val_labels = split_training_data(data, config)
     if config.real_digits or config.not_a_digit:
+        # As many drawings, in proportion, as the share of MNIST this run trains on.
+        share = min(1.0, config.train_size / 55_000)
         drawings, drawing_labels = extra_training_data(
-            config.real_digits, config.not_a_digit, config.seed
+            config.real_digits, config.not_a_digit, config.seed, share=share
         )
         train_images = np.concatenate([train_images, drawings])
         train_labels = np.concatenate([train_labels, drawing_labels])

@@ -5,6 +5,11 @@ import sys
 from types import ModuleType, SimpleNamespace
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Pen-written digits (UCI pendigits), for the tests that read them and for the accurate preset,
+# which trains on them: MNIST_CNN_HANDWRITING_DIR, else the shared data folder beside the clone.
+_PENDIGITS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "pendigits")
+if "MNIST_CNN_HANDWRITING_DIR" not in os.environ and os.path.isdir(_PENDIGITS):
+    os.environ["MNIST_CNN_HANDWRITING_DIR"] = os.path.realpath(_PENDIGITS)
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

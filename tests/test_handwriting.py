@@ -24,9 +24,8 @@ from tools.marks import MARKS
 
 
 def pendigits_dir() -> Path:
-    """MNIST_CNN_HANDWRITING_DIR, else the shared data folder beside the repository."""
-    chosen = os.environ.get("MNIST_CNN_HANDWRITING_DIR")
-    return Path(chosen) if chosen else Path(__file__).resolve().parents[2] / "shared/data/pendigits"
+    """MNIST_CNN_HANDWRITING_DIR (conftest sets it to the shared data folder when there is one)."""
+    return Path(os.environ.get("MNIST_CNN_HANDWRITING_DIR", "no pendigits folder given"))
 
 
 @pytest.fixture(scope="module")
