@@ -152,12 +152,16 @@ PRESETS: dict[str, TrainConfig] = {
         conv1_filters=32,
         conv2_filters=64,
         dense_units=256,
-        epochs=15,
+        epochs=20,
         batch_size=128,
         learning_rate=0.002,
         lr_decay=True,
+        train_size=60_000,
+        validation_size=0,
         augment=True,
         augment_thickness=0.8,
+        real_digits=True,
+        not_a_digit=True,
     ),
 }
 
