@@ -102,7 +102,12 @@ def test_every_slider_runs_without_error(inside_page):
     inside_page.run()
     for key, value in (("shift-x", -8), ("shift-y", 8), ("scale", 0.5), ("thickness", -1.0)):
         inside_page.slider(key=key).set_value(value).run()
-        assert not inside_page.exception and headline(inside_page), key
+        assert not inside_page.exception, key
+        # A digit pushed half out of the field may no longer look like a digit: said in words.
+        said = headline(inside_page) or any(
+            "does not look like a digit" in text for text in prediction_texts(inside_page)
+        )
+        assert said, key
 
 
 def test_mnist_test_images_by_number(inside_page, mnist):

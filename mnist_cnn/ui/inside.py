@@ -292,7 +292,7 @@ def show_strongest_units(values: np.ndarray) -> None:
 def show_layer(number: int, view: LayerView, previous: LayerView | None, model) -> None:
     """One card: the layer's name, kind, output shape and parameters; what it shows for the
     image; what it does, in words."""
-    is_output = number > 1 and view.kind == "Dense" and view.output_shape == (10,)
+    is_output = number > 1 and view.kind == "Dense" and view.output_shape in ((10,), (11,))
     kind = KIND_NAMES.get(view.kind, view.kind)
     explanation = EXPLANATIONS.get("Output" if is_output else view.kind, "")
     with st.container(border=True, key=f"layer-{view.name}"):
