@@ -43,6 +43,8 @@ GROUPS = {
         "augment_rotation": "Largest rotation, in degrees.",
         "augment_scale": "Largest zoom in or out, as a fraction.",
         "augment_thickness": "How much strokes are made thicker or thinner (0 = never).",
+        "real_digits": "Also learn from digits real people wrote with a pen, drawn like on the canvas (needs MNIST_CNN_HANDWRITING_DIR on the server).",
+        "not_a_digit": "Add an 11th answer, 'not a digit', learned from drawn letters, stars, scribbles and dots.",
     },
 }
 # Number inputs: (smallest, largest, step). Anything else is a checkbox or the optimizer menu.
