@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -84,6 +85,8 @@ def command_train(args: argparse.Namespace) -> int:
     from mnist_cnn.storage import ModelRecord, ModelStore
 
     config = config_from_args(args)  # bad values fail here, before any data is read
+    if args.handwriting_dir:  # read by training when --real-digits asks for pen-written digits
+        os.environ["MNIST_CNN_HANDWRITING_DIR"] = args.handwriting_dir
     data = load_mnist(args.data_dir)
     name = args.name or f"{args.preset} preset (CLI)"
     if args.out:
@@ -158,11 +161,14 @@ def command_predict(args: argparse.Namespace) -> int:
                         "digit": prediction.digit if prediction else None,
                         "probabilities": prediction.probabilities.tolist() if prediction else None,
                         "blank": prepared.blank,
+                        "not_a_digit": prediction.not_a_digit if prediction else False,
                     }
                 )
             )
         elif prediction is None:
             print(f"{path}: blank (no digit found)")
+        elif prediction.not_a_digit:
+            print(f"{path}: {prediction.not_a_digit_message()}")
         else:
             print(f"{path}: {prediction.digit} ({100 * prediction.confidence:.1f}% sure)")
     return 1 if failures else 0
@@ -179,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_hyperparameter_flags(train)
     train.add_argument(
         "--data-dir", help="folder with the four MNIST .gz files (or MNIST_DATA_DIR)"
+    )
+    train.add_argument(
+        "--handwriting-dir",
+        help="folder with pendigits-train.jsonl.gz, for --real-digits (or MNIST_CNN_HANDWRITING_DIR)",
     )
     train.add_argument(
         "--out",

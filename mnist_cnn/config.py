@@ -212,6 +212,15 @@ class TrainConfig:
         "How strongly the strokes of a varied image are made thicker or thinner (0 = never).",
         low=0.0, high=0.95, step=0.05,
     )  # fmt: skip
+    real_digits: bool = setting(
+        False, "Data", "Also learn from real pen-written digits",
+        "Also learn from digits real people wrote with a pen, drawn as on the canvas (the "
+        "training writers of the folder in MNIST_CNN_HANDWRITING_DIR; see the README).",
+    )  # fmt: skip
+    not_a_digit: bool = setting(
+        False, "Data", "Learn to say \"not a digit\"",
+        "Add an 11th answer, 'not a digit', learned from drawn letters, stars, scribbles and dots.",
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         validate(self)
@@ -334,12 +343,14 @@ PRESETS: dict[str, TrainConfig] = {
         conv1_filters=32,
         conv2_filters=64,
         dense_units=256,
-        epochs=15,
+        epochs=20,
         batch_size=128,
         learning_rate=0.002,
         lr_decay=True,
         augment=True,
         augment_thickness=0.8,
+        real_digits=True,
+        not_a_digit=True,
     ),
 }
 

@@ -75,7 +75,11 @@ class Evaluation:
 def predict_probabilities(
     model: keras.Model, images: np.ndarray, batch_size: int = 1000
 ) -> np.ndarray:
-    """(N, 10) probabilities for many uint8 (N, 28, 28) or float (N, 28, 28[, 1]) images."""
+    """(N, 10) probabilities for many uint8 (N, 28, 28) or float (N, 28, 28[, 1]) images.
+
+    A network with an 11th output ("not a digit") gives its ten digits' share, scaled to sum 1:
+    how likely each digit is, if the image is a digit.
+    """
     images = np.asarray(images)
     inputs = to_model_input(images) if images.dtype == np.uint8 else images.astype(np.float32)
     if inputs.ndim == 3:
@@ -84,7 +88,10 @@ def predict_probabilities(
         model.predict_on_batch(inputs[i : i + batch_size])
         for i in range(0, len(inputs), batch_size)
     ]
-    return np.concatenate(outputs) if outputs else np.zeros((0, NUM_CLASSES), np.float32)
+    if not outputs:
+        return np.zeros((0, NUM_CLASSES), np.float32)
+    digits = np.concatenate(outputs)[:, :NUM_CLASSES]
+    return digits / np.maximum(digits.sum(axis=1, keepdims=True), 1e-12)
 
 
 def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> Evaluation:

@@ -78,7 +78,7 @@ class Inspector:
         """
         image = check_image(image)
         if digit is None:
-            digit = int(self.layer_outputs(image)[-1].activations.argmax())
+            digit = int(self.layer_outputs(image)[-1].activations[:10].argmax())
         if digit not in range(10):
             raise ValueError(f"digit must be an integer from 0 to 9. Received: digit={digit!r}")
         noise = np.random.default_rng(0).normal(0, NOISE_LEVEL, (NOISY_COPIES, SIZE, SIZE))

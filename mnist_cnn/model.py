@@ -33,9 +33,9 @@ def build_model(config: TrainConfig) -> keras.Model:
     x = keras.layers.Dense(config.dense_units, activation="relu", name="dense")(x)
     x = keras.layers.Dropout(config.dense_dropout, name="dense_dropout")(x)
     # float32 output keeps the softmax exact when training in mixed precision
-    outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", dtype="float32", name="digit")(
-        x
-    )
+    # An 11th output, "not a digit", when the config asks for it.
+    classes = NUM_CLASSES + 1 if config.not_a_digit else NUM_CLASSES
+    outputs = keras.layers.Dense(classes, activation="softmax", dtype="float32", name="digit")(x)
     return keras.Model(inputs, outputs, name="mnist_cnn")
 
 

@@ -8,20 +8,47 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+NOT_A_DIGIT_ABOVE = 0.5  # a drawing whose "not a digit" probability is above this is no digit
+
 
 @dataclass(frozen=True)
 class Prediction:
     digit: int  # the most probable digit
-    probabilities: np.ndarray  # (10,) float32, sums to 1
+    probabilities: np.ndarray  # (10,) float32, sums to 1: how likely each digit is, if a digit
+    # How likely the drawing is no digit at all (a letter, a star, a scribble). Only networks
+    # with an 11th output, "not a digit", know; for the others it is 0.
+    not_a_digit_probability: float = 0.0
+
+    @classmethod
+    def from_outputs(cls, outputs: np.ndarray) -> Prediction:
+        """From a network's softmax: 10 digits, or 10 digits and "not a digit"."""
+        outputs = np.asarray(outputs, dtype=np.float32).reshape(-1)
+        if outputs.shape not in ((10,), (11,)):
+            raise ValueError(f"Expected 10 or 11 outputs. Received: outputs.shape={outputs.shape}")
+        digits = outputs[:10] / max(float(outputs[:10].sum()), 1e-12)
+        other = float(outputs[10]) if len(outputs) == 11 else 0.0
+        return cls(int(digits.argmax()), digits.astype(np.float32), other)
 
     @property
     def confidence(self) -> float:
         return float(self.probabilities[self.digit])
 
+    @property
+    def not_a_digit(self) -> bool:
+        """True when the drawing does not look like a digit."""
+        return self.not_a_digit_probability > NOT_A_DIGIT_ABOVE
+
     def top(self, count: int = 2) -> list[tuple[int, float]]:
         """The `count` most probable digits with their probabilities, best first."""
         order = np.argsort(-self.probabilities)[:count]
         return [(int(digit), float(self.probabilities[digit])) for digit in order]
+
+    def not_a_digit_message(self) -> str:
+        """What the pages say instead of a digit when the drawing is no digit ("" otherwise)."""
+        if not self.not_a_digit:
+            return ""
+        share = self.confidence * (1 - self.not_a_digit_probability)
+        return f"This does not look like a digit. Best guess: {self.digit}, {100 * share:.0f}%"
 
 
 class Predictor:
@@ -44,5 +71,5 @@ class Predictor:
         if image.shape not in ((28, 28), (28, 28, 1)):
             raise ValueError(f"Expected one 28x28 image. Received: image.shape={image.shape}")
         with self._lock:
-            probabilities = np.asarray(self.model.predict_on_batch(image.reshape(1, 28, 28, 1)))[0]
-        return Prediction(int(probabilities.argmax()), probabilities.astype(np.float32))
+            outputs = np.asarray(self.model.predict_on_batch(image.reshape(1, 28, 28, 1)))[0]
+        return Prediction.from_outputs(outputs)

@@ -33,6 +33,7 @@ NOISE_LEVEL = 0.25  # ink weaker than this fraction of the strongest ink is nois
 MIN_INK_PIXELS = 6  # fewer strong ink pixels than this is noise, not a digit ...
 MIN_INK_FRACTION = 0.0005  # ... and so is less than this fraction of the image
 BACKGROUND_PERCENTILE = 25  # the background level of a block of the image (ink is the minority)
+FLAT_TOLERANCE = 0.05  # blocks whose levels differ less than this share one flat background
 
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # RGB -> grey, as PIL does
 
@@ -305,6 +306,10 @@ def _subtract_background(ink: np.ndarray) -> np.ndarray:
     level (thin ink is a minority of any block). Each level is then replaced by the median of
     its 3x3 neighbourhood of blocks, so a block covered by a thick stroke does not count, while
     a smooth change of light is kept. The levels are interpolated back to full size.
+
+    When most blocks share the lowest level (a drawing, a scan: a flat background), that one
+    level is subtracted everywhere instead, so that a thick pen covering whole blocks keeps all
+    its ink.
     """
     height, width = ink.shape
     blocks = int(np.clip(min(height, width) // 16, 1, 8))
@@ -312,6 +317,9 @@ def _subtract_background(ink: np.ndarray) -> np.ndarray:
     tiles = ink[: blocks * block_height, : blocks * block_width]
     tiles = tiles.reshape(blocks, block_height, blocks, block_width)
     levels = np.percentile(tiles, BACKGROUND_PERCENTILE, axis=(1, 3)).astype(np.float32)
+    flat = levels <= levels.min() + FLAT_TOLERANCE
+    if flat.mean() >= 0.5:
+        return np.clip(ink - np.median(levels[flat]), 0, 1).astype(np.float32)
     levels = np.median(_neighbourhood(levels), axis=0)
     background = Image.fromarray(levels).resize((width, height), Image.Resampling.BILINEAR)
     return np.clip(ink - np.asarray(background), 0, 1).astype(np.float32)

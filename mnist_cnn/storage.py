@@ -133,10 +133,11 @@ def load_model_file(path: Path) -> keras.Model:
         ) from error
     input_shape = tuple(model.inputs[0].shape[1:]) if model.inputs else None
     output_shape = tuple(model.outputs[0].shape[1:]) if model.outputs else None
-    if input_shape not in ((28, 28, 1), (28, 28)) or output_shape != (10,):
+    # 10 outputs, one per digit, and for some networks an 11th: "not a digit".
+    if input_shape not in ((28, 28, 1), (28, 28)) or output_shape not in ((10,), (11,)):
         raise ModelFileError(
             f"{path.name} is not an MNIST digit model: it takes {input_shape} and gives "
-            f"{output_shape}, expected (28, 28, 1) and (10,)."
+            f"{output_shape}, expected (28, 28, 1) and (10,) or (11,)."
         )
     return model
 

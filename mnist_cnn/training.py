@@ -24,6 +24,7 @@ import tensorflow as tf
 from mnist_cnn.config import TrainConfig
 from mnist_cnn.data import MnistData
 from mnist_cnn.evaluation import evaluate
+from mnist_cnn.handwriting import extra_training_data
 from mnist_cnn.model import build_model
 from mnist_cnn.progress import Progress, TrainingCallback
 
@@ -188,6 +189,14 @@ def train(
     tf.config.experimental.enable_op_determinism()
 
     train_images, train_labels, val_images, val_labels = split_training_data(data, config)
+    if config.real_digits or config.not_a_digit:
+        # As many drawings, in proportion, as the share of MNIST this run trains on.
+        share = min(1.0, config.train_size / 55_000)
+        drawings, drawing_labels = extra_training_data(
+            config.real_digits, config.not_a_digit, config.seed, share=share
+        )
+        train_images = np.concatenate([train_images, drawings])
+        train_labels = np.concatenate([train_labels, drawing_labels])
     if extra_images is not None and len(extra_images):
         train_images = np.concatenate([train_images, np.asarray(extra_images, np.uint8)])
         train_labels = np.concatenate([train_labels, np.asarray(extra_labels, np.uint8)])

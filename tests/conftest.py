@@ -14,6 +14,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault(
     "MNIST_DATA_DIR", str(Path(__file__).resolve().parent.parent / "data" / "mnist")
 )
+# Pen-written digits (UCI pendigits), for the tests that read them and for the accurate preset,
+# which trains on them: MNIST_CNN_HANDWRITING_DIR, else the shared data folder beside the clone.
+_PENDIGITS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "pendigits"
+if "MNIST_CNN_HANDWRITING_DIR" not in os.environ and _PENDIGITS.is_dir():
+    os.environ["MNIST_CNN_HANDWRITING_DIR"] = str(_PENDIGITS)
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -55,6 +60,15 @@ def canvas_image(points=None, width=20):
     image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
     if points:
         ImageDraw.Draw(image).line(points, fill=(255, 255, 255, 255), width=width, joint="curve")
+    return np.asarray(image)
+
+
+def cross_on_canvas():
+    """A big X, which is no digit, as the canvas gives it: two strokes, white on black."""
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    pen = ImageDraw.Draw(image)
+    pen.line([(60, 50), (220, 230)], fill=(255, 255, 255, 255), width=20)
+    pen.line([(220, 50), (60, 230)], fill=(255, 255, 255, 255), width=20)
     return np.asarray(image)
 
 

@@ -119,7 +119,14 @@ def test_predict_json_on_files(tmp_path, capsys):
         and lines[0]["blank"] is False
         and len(lines[0]["probabilities"]) == 10
     )
-    assert lines[1] == {"path": paths[1], "digit": None, "probabilities": None, "blank": True}
+    assert lines[0]["not_a_digit"] is False
+    assert lines[1] == {
+        "path": paths[1],
+        "digit": None,
+        "probabilities": None,
+        "blank": True,
+        "not_a_digit": False,
+    }
     assert lines[2]["path"] == paths[2] and "error" in lines[2]
 
 

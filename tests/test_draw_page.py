@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ONE, SEVEN, canvas_image
+from conftest import ONE, SEVEN, canvas_image, cross_on_canvas
 from streamlit.testing.v1 import AppTest
 
 PAGE = str(Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui" / "pages" / "draw.py")
@@ -57,9 +57,22 @@ def test_unsure_prediction_names_two_guesses(draw_page):
     )  # a scribble
     draw_page.run()
     texts = markdown_values(draw_page)
-    headline = next(text for text in texts if text.startswith("# "))
-    if int(headline.split("·")[1].split("%")[0]) < 70:
+    headline = next((text for text in texts if text.startswith("# ")), None)
+    if headline is None:  # the network may see that it is no digit at all
+        assert any("does not look like a digit" in text for text in texts)
+    elif int(headline.split("·")[1].split("%")[0]) < 70:
         assert any("unsure" in text for text in texts)
+
+
+def test_a_mark_that_is_no_digit_is_said_so_in_words(draw_page):
+    draw_page.drawn["image"] = cross_on_canvas()
+    draw_page.run()
+    assert not draw_page.exception
+    texts = markdown_values(draw_page)
+    assert any(
+        text.startswith("### This does not look like a digit. Best guess: ") for text in texts
+    )
+    assert not any(text.startswith("# ") for text in texts)  # no confident digit
 
 
 def test_bad_canvas_data_gives_a_message_not_a_crash(draw_page):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SEVEN, canvas_image
+from conftest import SEVEN, canvas_image, cross_on_canvas
 from streamlit.testing.v1 import AppTest
 
 from mnist_cnn.inside import transform
@@ -65,6 +65,17 @@ def test_a_drawn_digit_shows_the_prediction_and_every_layer(inside_page, shipped
     assert all('src="data:image/png;base64,' in picture for picture in pictures)
 
 
+def test_a_mark_that_is_no_digit_is_said_so_in_words(inside_page):
+    inside_page.drawn["image"] = cross_on_canvas()
+    inside_page.run()
+    assert not inside_page.exception
+    assert headline(inside_page) is None  # no confident digit
+    assert any(
+        text.startswith("### This does not look like a digit. Best guess: ")
+        for text in prediction_texts(inside_page)
+    )
+
+
 def test_the_rotation_slider_changes_the_prediction(inside_page, shipped_model):
     drawing = canvas_image(SEVEN)
     inside_page.drawn["image"] = drawing
@@ -91,7 +102,12 @@ def test_every_slider_runs_without_error(inside_page):
     inside_page.run()
     for key, value in (("shift-x", -8), ("shift-y", 8), ("scale", 0.5), ("thickness", -1.0)):
         inside_page.slider(key=key).set_value(value).run()
-        assert not inside_page.exception and headline(inside_page), key
+        assert not inside_page.exception, key
+        # A digit pushed half out of the field may no longer look like a digit: said in words.
+        said = headline(inside_page) or any(
+            "does not look like a digit" in text for text in prediction_texts(inside_page)
+        )
+        assert said, key
 
 
 def test_mnist_test_images_by_number(inside_page, mnist):

@@ -104,8 +104,9 @@ EXPLANATIONS = {
         "plus a bias (one more learned number of its own); negative sums become 0 (ReLU)."
     ),
     "Output": (
-        "Ten units, one per digit; softmax, a formula, turns their sums into probabilities that "
-        "add up to 100%, and the largest is the answer."
+        'Ten units, one per digit (a network trained to say "not a digit" has an 11th); softmax, '
+        "a formula, turns their sums into probabilities that add up to 100%, and the largest is "
+        "the answer."
     ),
 }
 PARAMETERS_NOTE = (
@@ -268,7 +269,7 @@ def show_strongest_units(values: np.ndarray) -> None:
 def show_layer(number: int, view: LayerView, previous: LayerView | None, model) -> None:
     """One card: the layer's name, kind, output shape and parameters; what it shows for the
     image; what it does, in words."""
-    is_output = number > 1 and view.kind == "Dense" and view.output_shape == (10,)
+    is_output = number > 1 and view.kind == "Dense" and view.output_shape in ((10,), (11,))
     kind = KIND_NAMES.get(view.kind, view.kind)
     explanation = EXPLANATIONS.get("Output" if is_output else view.kind, "")
     with st.container(border=True, key=f"layer-{view.name}"):
@@ -333,7 +334,7 @@ def follow_the_drawing(inspector: Inspector, predictor) -> None:
         image = transform(original, **changes)
         views = inspector.layer_outputs(image)  # one forward pass: every layer, and the answer
         probabilities = views[-1].activations
-        prediction = Prediction(int(probabilities.argmax()), probabilities)
+        prediction = Prediction.from_outputs(probabilities)
         before = predictor.predict(original) if changes != NEUTRAL else None
         with pictures:
             show_network_view(image, inspector.saliency(image, prediction.digit), prediction.digit)

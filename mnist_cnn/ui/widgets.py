@@ -98,6 +98,9 @@ def _read_canvas(drawing, key, result) -> tuple[Preprocessed | None, np.ndarray 
 
 
 def describe(prediction: Prediction) -> str:
+    """ "7 · 98% sure", or the sentence that says it does not look like a digit."""
+    if prediction.not_a_digit:
+        return prediction.not_a_digit_message()
     return f"{prediction.digit} · {round(100 * prediction.confidence)}% sure"
 
 
@@ -110,8 +113,11 @@ def show_prediction(
         if prediction is None:
             st.markdown(hint)
             return
-        st.markdown(f"# {describe(prediction)}")
-        if prediction.confidence < UNSURE_BELOW:
+        if prediction.not_a_digit:  # a sentence: smaller than a digit
+            st.markdown(f"### {describe(prediction)}")
+        else:
+            st.markdown(f"# {describe(prediction)}")
+        if prediction.confidence < UNSURE_BELOW and not prediction.not_a_digit:
             (first, p1), (second, p2) = prediction.top(2)
             st.markdown(
                 f"The model is **unsure**: maybe {first} ({100 * p1:.0f}%) or {second} ({100 * p2:.0f}%)."

@@ -1,0 +1,122 @@
+"""Real handwriting and "not a digit": the shipped model on pen-written digits by people it never
+saw (UCI pendigits, CC BY 4.0: E. Alpaydin and F. Alimoglu, UCI ML Repository, data set 81), and
+on marks that are no digit, drawn by tools.marks (shapes of their own, not mnist_cnn.marks)."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_cnn.handwriting import (
+    DRAWINGS_PER_DIGIT,
+    FILE_NAME,
+    HELD_OUT_WRITERS,
+    MARK_COUNT,
+    NOT_A_DIGIT,
+    draw_like_a_student,
+    extra_training_data,
+    handwriting_dir,
+    load_pen_digits,
+    split_by_writer,
+)
+from mnist_cnn.predict import Prediction, Predictor
+from mnist_cnn.preprocess import preprocess
+from tools.marks import MARKS
+
+
+def pendigits_dir() -> Path:
+    """MNIST_CNN_HANDWRITING_DIR (conftest sets it to the shared data folder when there is one)."""
+    return Path(os.environ.get("MNIST_CNN_HANDWRITING_DIR", "no pendigits folder given"))
+
+
+@pytest.fixture(scope="module")
+def pen_digits():
+    if not (pendigits_dir() / FILE_NAME).is_file():
+        pytest.skip(
+            f"pen-written digits not available: set MNIST_CNN_HANDWRITING_DIR to a folder "
+            f"with {FILE_NAME} (UCI pendigits)"
+        )
+    return load_pen_digits(pendigits_dir())
+
+
+@pytest.fixture(scope="module")
+def predictor(shipped_model):
+    return Predictor(shipped_model)
+
+
+def test_the_writers_are_split_once_and_for_all(pen_digits):
+    training, held_out = split_by_writer(pen_digits)
+    assert len(training) + len(held_out) == len(pen_digits) == 7494
+    assert {digit.writer for digit in held_out} == set(HELD_OUT_WRITERS)
+    assert len(HELD_OUT_WRITERS) == 10
+    assert not {digit.writer for digit in training} & set(HELD_OUT_WRITERS)
+
+
+def test_a_missing_folder_says_how_to_give_one(tmp_path, monkeypatch):
+    monkeypatch.delenv("MNIST_CNN_HANDWRITING_DIR", raising=False)
+    with pytest.raises(ValueError, match="MNIST_CNN_HANDWRITING_DIR"):
+        handwriting_dir()
+    with pytest.raises(ValueError, match="Received: directory="):
+        handwriting_dir(tmp_path)
+
+
+def test_held_out_writers_are_read(pen_digits, predictor):
+    """300 digits of the held-out writers, drawn like a student: the shipped model reads 97% or
+    more (all of them: `python -m tools.handwriting`) and flags almost none as not a digit."""
+    _, held_out = split_by_writer(pen_digits)
+    rng = np.random.default_rng(1)
+    correct = flagged = 0
+    sample = [held_out[index] for index in rng.choice(len(held_out), 300, replace=False)]
+    assert len({digit.label for digit in sample}) == 10
+    for digit in sample:
+        prepared = preprocess(draw_like_a_student(digit.strokes, rng).image)
+        prediction = predictor.predict(prepared.image)
+        correct += prediction.digit == digit.label
+        flagged += prediction.not_a_digit
+    assert correct / len(sample) >= 0.97
+    assert flagged / len(sample) <= 0.01
+
+
+def test_mnist_test_digits_are_not_flagged(mnist, shipped_model):
+    outputs = shipped_model.predict_on_batch(mnist.test_images[:, :, :, None] / 255.0)
+    flagged = np.mean([Prediction.from_outputs(row).not_a_digit for row in outputs])
+    assert flagged <= 0.01
+
+
+def test_extra_training_data_are_drawings_and_marks(pen_digits):
+    """A twentieth of the drawings a full run makes (so the test stays quick)."""
+    images, labels = extra_training_data(True, True, 0, pendigits_dir(), share=0.05)
+    training, _ = split_by_writer(pen_digits)
+    made = 0.05 * (DRAWINGS_PER_DIGIT * len(training) + MARK_COUNT)
+    assert images.shape[1:] == (28, 28) and images.dtype == np.uint8
+    assert 0.98 * made <= len(images) <= made + 1  # a drawing read as blank is left out
+    assert set(labels.tolist()) == set(range(11))  # ten digits and "not a digit"
+    assert images.reshape(len(images), -1).max(axis=1).min() > 0  # no empty image
+
+
+def test_marks_that_are_no_digit_are_reported(predictor):
+    """Each of 16 marks drawn 10 times (pen, size, place, tilt, polarity at random): at least
+    90% of them are reported blank or not a digit, and each kind at least half the time."""
+    rng = np.random.default_rng(2)
+    caught = {}
+    for kind, make in MARKS.items():
+        results = []
+        for _ in range(10):
+            prepared = preprocess(draw_like_a_student(make(rng), rng).image)
+            results.append(prepared.blank or predictor.predict(prepared.image).not_a_digit)
+        caught[kind] = sum(results) / len(results)
+    assert np.mean(list(caught.values())) >= 0.9, caught
+    assert min(caught.values()) >= 0.5, caught
+
+
+def test_the_not_a_digit_message():
+    outputs = np.array([0.01] * 8 + [0.31, 0.0, 0.61], np.float32)  # 8: 31%; not a digit: 61%
+    prediction = Prediction.from_outputs(outputs / outputs.sum())
+    assert prediction.not_a_digit and prediction.digit == 8
+    assert prediction.not_a_digit_message() == "This does not look like a digit. Best guess: 8, 31%"
+    assert prediction.probabilities.sum() == pytest.approx(1)
+    sure = Prediction.from_outputs(np.eye(11)[3])
+    assert not sure.not_a_digit and sure.not_a_digit_message() == ""
+    assert not Prediction.from_outputs(np.eye(10)[3]).not_a_digit  # ten outputs: never flagged
+    assert NOT_A_DIGIT == 10
