@@ -192,3 +192,14 @@ def test_presenter_mode_comes_from_the_url_and_goes_into_it(app):
     app.sidebar.toggle(key="presenter").set_value(False).run()
     assert not any("html { font-size" in element.value for element in app.get("html"))
     # the browser writes the toggle into the URL: tests/browser/test_classroom_browser.py
+
+
+def test_the_inside_sliders_keep_their_place_after_clear(app):
+    app.switch_page(INSIDE).run()
+    app.drawn["image"] = canvas_image(SEVEN)
+    app.run()
+    app.slider(key="rotation").set_value(90).run()
+    app.button(key="inside-canvas-clear").click().run()  # the sliders are not shown now
+    app.drawn["image"] = canvas_image(ONE)
+    app.run()
+    assert app.slider(key="rotation").value == 90

@@ -148,7 +148,7 @@ def new_page(browser, **context_args):
 TRACKER_JS = """
 (() => {
   const t = window.__stTracker = {lastUpAt: -1, lastRerunAt: -1, lastFinishedAt: -1,
-                                  lastAutoRerunAt: -1};
+                                  lastAutoRerunAt: -1, reruns: 0};
   for (const type of ['mouseup', 'touchend']) {
     window.addEventListener(type, () => { t.lastUpAt = performance.now(); }, true);
   }
@@ -178,7 +178,7 @@ TRACKER_JS = """
       : [];
     if (bytes[0] === 0x5a) {
       if (isAutoRerun(bytes)) t.lastAutoRerunAt = performance.now();
-      else t.lastRerunAt = performance.now();
+      else { t.lastRerunAt = performance.now(); t.reruns += 1; }
     }
     return send.call(this, data);
   };
@@ -324,16 +324,22 @@ def canvas_button(page, name: str, key: str = "canvas"):
 
 
 def press_canvas_button(page, name: str, key: str = "canvas", *, touch: bool = False) -> None:
-    """Press "Clear" or "Undo" (a click, or a finger's tap with `touch=True`) and wait for the
-    rerun. AssertionError if the button is disabled (Undo with nothing to undo)."""
+    """Press "Clear" or "Undo" (a click, or a finger's tap with `touch=True`) and wait until the
+    app has rerun and the canvas, told to show the drawing again, has sent it back (a second
+    run): a stroke drawn before that would be wiped by the canvas reloading. AssertionError if
+    the button is disabled (Undo with nothing to undo)."""
     button = canvas_button(page, name, key)
     if button.is_disabled():
         raise AssertionError(f"the {name!r} button is disabled: nothing to do")
-    with wait_for_rerun(page):
-        if touch:
-            button.tap()
-        else:
-            button.click()
+    before = page.evaluate("() => window.__stTracker.reruns")
+    if touch:
+        button.tap()
+    else:
+        button.click()
+    page.wait_for_function(
+        "before => window.__stTracker.reruns >= before + 2", arg=before, timeout=TIMEOUT_MS
+    )
+    wait_for_app_idle(page)
     wait_for_one_canvas(page, key)
 
 

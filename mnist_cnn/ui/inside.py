@@ -161,7 +161,15 @@ def playground() -> dict[str, float]:
         for column, key in zip(st.columns(2), row, strict=False):
             label, smallest, largest, neutral, step, shown_as, help_text = SLIDERS[key]
             values[SLIDER_ARGUMENTS[key]] = column.slider(
-                label, smallest, largest, neutral, step, format=shown_as, key=key, help=help_text
+                label,
+                smallest,
+                largest,
+                neutral,
+                step,
+                format=shown_as,
+                key=key,
+                help=help_text,
+                persist_state="session",  # kept while the canvas is empty, and on other pages
             )
     st.button("Reset the sliders", on_click=reset_sliders, key="reset-sliders")
     return values
