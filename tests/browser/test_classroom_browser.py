@@ -180,6 +180,10 @@ def test_a_phone_shows_the_answer_without_scrolling(app_url, new_context, mnist)
     open_app(page, app_url + "/metrics")  # (the sidebar is folded away on a phone)
     box = page.locator(".st-key-confusion-box")
     box.wait_for(timeout=120_000)  # the first scoring of the shipped model
+    box.locator("canvas, svg").first.wait_for(timeout=30_000)  # Vega draws after the run
+    page.wait_for_function(
+        "() => document.querySelector('.st-key-confusion-box').scrollWidth > 400", timeout=30_000
+    )
     sizes = box.evaluate("b => [b.scrollWidth, b.clientWidth]")
     assert sizes[0] > sizes[1]  # wider than the phone: it scrolls inside its box
     assert box.evaluate("b => getComputedStyle(b).overflowX") == "auto"
