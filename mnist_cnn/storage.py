@@ -165,6 +165,9 @@ class ModelRecord:
     read_only: bool = False  # the shipped model
     directory: str = ""  # where its files are
 
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)  # a word that is no Status raises ValueError
+
     @property
     def model_path(self) -> Path:
         return Path(self.directory) / "model.keras"
@@ -185,7 +188,6 @@ class ModelRecord:
             name for name in cls.__dataclass_fields__ if name not in ("directory", "read_only")
         }
         values = {key: value for key, value in data.items() if key in known}
-        values["status"] = Status(values.get("status", Status.FINISHED))  # ValueError if unknown
         if values.get("config"):
             values["config"] = TrainConfig.from_dict(values["config"])
         else:

@@ -436,9 +436,18 @@ def start_clicked() -> None:
 # --- the runs list ---------------------------------------------------------------------------
 
 
+# The settings the runs table shows, each under its label from config.SETTINGS.
+RUNS_TABLE_SETTINGS = ("epochs", "conv1_filters", "conv2_filters", "kernel_size", "augment")
+
+
 def runs_table(records: list[ModelRecord], active_id: str) -> pd.DataFrame:
-    def setting(record: ModelRecord, name: str):
-        return getattr(record.config, name) if record.config else None
+    def settings(record: ModelRecord) -> dict:
+        return {
+            f"{SETTINGS[name].label} ({name})": getattr(record.config, name)
+            if record.config
+            else None
+            for name in RUNS_TABLE_SETTINGS
+        }
 
     return pd.DataFrame(
         [
@@ -450,14 +459,7 @@ def runs_table(records: list[ModelRecord], active_id: str) -> pd.DataFrame:
                 "test accuracy": record.test_accuracy,
                 "weights (parameters)": record.parameters,
                 "training time": seconds_text(record.train_seconds),
-                "rounds (epochs)": setting(record, "epochs"),
-                "pattern detectors (filters)": (
-                    f"{record.config.conv1_filters}/{record.config.conv2_filters}"
-                    if record.config
-                    else None
-                ),
-                "detector size (kernel)": setting(record, "kernel_size"),
-                "varied images (augment)": setting(record, "augment"),
+                **settings(record),
                 "problem": record.error or "",
             }
             for record in records
