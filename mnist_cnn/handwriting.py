@@ -42,17 +42,23 @@ class PenDigit:
     strokes: list[np.ndarray]  # pen-down traces, each (N, 2): x right, y down, in a unit box
 
 
+class HandwritingMissing(ValueError):
+    """No folder of pen-written digits was given, or it does not hold them."""
+
+
 def handwriting_dir(directory: str | Path | None = None) -> Path:
     """The folder with the pen-written digits: `directory`, else $MNIST_CNN_HANDWRITING_DIR."""
     chosen = directory or os.environ.get(ENVIRONMENT_VARIABLE)
     if not chosen:
-        raise ValueError(
+        raise HandwritingMissing(
             f"No folder of pen-written digits given: pass --handwriting-dir or set "
             f"{ENVIRONMENT_VARIABLE} to the folder holding {FILE_NAME}. Received: directory=None"
         )
     path = Path(chosen)
     if not (path / FILE_NAME).is_file():
-        raise ValueError(f"There is no {FILE_NAME} in this folder. Received: directory={chosen!r}")
+        raise HandwritingMissing(
+            f"There is no {FILE_NAME} in this folder. Received: directory={chosen!r}"
+        )
     return path
 
 

@@ -479,3 +479,14 @@ def test_last_run_shows_the_run_that_trained(trained):
         text.startswith("**Last run: “tiny run”**: finished") for text in trained.ended_live
     ), trained.ended_live
     assert trained.ended_charts == 2  # its loss and accuracy curves
+
+
+def test_real_digits_without_the_pen_written_digits_is_refused_under_its_field(
+    train_page, monkeypatch
+):
+    monkeypatch.delenv("MNIST_CNN_HANDWRITING_DIR", raising=False)
+    train_page.segmented_control(key="preset").set_value("accurate").run()
+    assert not train_page.exception
+    assert train_page.button(key="start").disabled
+    [error] = [text for text in texts(train_page.error) if "pen-written digits" in text]
+    assert "MNIST_CNN_HANDWRITING_DIR" in error and "untick" in error

@@ -16,6 +16,7 @@ import streamlit as st
 from mnist_cnn.classdata import HELD_OUT_EVERY, ClassDigits
 from mnist_cnn.config import FIELD_TYPES, GROUPS, PRESETS, SETTINGS, SettingError, TrainConfig
 from mnist_cnn.data import find_mnist_dir
+from mnist_cnn.handwriting import ENVIRONMENT_VARIABLE, HandwritingMissing, handwriting_dir
 from mnist_cnn.jobs import FINAL, Job
 from mnist_cnn.model import build_model, describe_model
 from mnist_cnn.permissions import NotAllowed
@@ -115,10 +116,18 @@ def checked_config(values: dict, slots: dict) -> TrainConfig | None:
     """The settings as a TrainConfig; None, with the reason under the field it is about, if they
     cannot work."""
     try:
-        return TrainConfig(**values)
+        config = TrainConfig(**values)
+        if config.real_digits:
+            handwriting_dir()  # this server must have the pen-written digits
+        return config
     except SettingError as error:
         described = SETTINGS[error.name]
         slots[error.name].error(f"⚠️ {described.label} ({error.name}): {error}")
+    except HandwritingMissing:
+        slots["real_digits"].error(
+            "⚠️ This server has no pen-written digits to learn from: untick this setting, or "
+            f"start the app with {ENVIRONMENT_VARIABLE}=the folder holding them (see the README)."
+        )
     except ValueError as error:  # not about one field
         st.error(f"These settings cannot work: {error}")
     return None
