@@ -47,8 +47,11 @@ class Prediction:
         """What the pages say instead of a digit when the drawing is no digit ("" otherwise)."""
         if not self.not_a_digit:
             return ""
-        share = self.confidence * (1 - self.not_a_digit_probability)
-        return f"This does not look like a digit. Best guess: {self.digit}, {100 * share:.0f}%"
+        # the digit's own probability, as the bars show it: how likely, if it is a digit at all
+        return (
+            f"This does not look like a digit. Best guess: {self.digit}, "
+            f"{100 * self.confidence:.0f}% if it is one"
+        )
 
 
 class Predictor:
