@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageOps
+
+from mnist_cnn.handwriting import draw_strokes
 
 Stroke = list[tuple[float, float]]  # points (x, y) in [0, 1], y down
 
@@ -59,21 +61,15 @@ def render_strokes(
     """
     if not isinstance(size, int) or size < 8:
         raise ValueError(f"size must be an integer of at least 8 pixels. Received: size={size!r}")
-    if not stroke_width > 0:
-        raise ValueError(f"stroke_width must be positive. Received: stroke_width={stroke_width!r}")
     if background not in ("opaque", "transparent"):
         raise ValueError(
             f"background must be 'opaque' or 'transparent'. Received: background={background!r}"
         )
-    mask = Image.new("L", (size, size), 0)
-    draw = ImageDraw.Draw(mask)
-    radius = stroke_width / 2
-    for stroke in strokes:
-        pixels = [(x * size, y * size) for x, y in stroke]
-        if len(pixels) > 1:
-            draw.line(pixels, fill=255, width=max(1, round(stroke_width)), joint="curve")
-        for x, y in pixels:  # round caps and joins: a dot of the pen at every point
-            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
+    if not stroke_width > 0:
+        raise ValueError(f"stroke_width must be positive. Received: stroke_width={stroke_width!r}")
+    # the package's round pen, the one its training drawings use
+    in_pixels = [np.asarray(stroke, dtype=float).reshape(-1, 2) * size for stroke in strokes]
+    mask = Image.fromarray(draw_strokes(in_pixels, stroke_width, size).image)
     if background == "opaque":
         return mask if ink_on_dark else ImageOps.invert(mask)
     ink = 255 if ink_on_dark else 0
