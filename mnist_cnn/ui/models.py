@@ -166,30 +166,21 @@ def sidebar() -> None:
             if active.id != store.active_id():
                 st.caption("Your own choice, for this browser only.")
         # the key follows the active model, so a switch made in another browser shows here too
-        key = f"model-switcher-{active.id}"
-        if can_switch_for_everyone():  # no teacher passphrase set, or this is the teacher
-            st.selectbox(
-                "Switch model",
-                ids,
-                index=ids.index(active.id),
-                format_func=labels.get,
-                key=key,
-                on_change=_switch_model,
-                args=(key,),
-                help="Every page uses the model chosen here, in every browser.",
-            )
-        else:
-            st.selectbox(
-                "Switch model (just me)",
-                ids,
-                index=ids.index(active.id),
-                format_func=labels.get,
-                key=f"my-{key}",
-                on_change=_switch_my_model,
-                args=(f"my-{key}",),
-                help="Only this browser uses the model chosen here; the teacher chooses the "
-                "model for the class.",
-            )
+        for_everyone = can_switch_for_everyone()  # no teacher passphrase set, or the teacher
+        key = f"{'' if for_everyone else 'my-'}model-switcher-{active.id}"
+        st.selectbox(
+            "Switch model" if for_everyone else "Switch model (just me)",
+            ids,
+            index=ids.index(active.id),
+            format_func=labels.get,
+            key=key,
+            on_change=_switch_model if for_everyone else _switch_my_model,
+            args=(key,),
+            help="Every page uses the model chosen here, in every browser."
+            if for_everyone
+            else "Only this browser uses the model chosen here; the teacher chooses the model "
+            "for the class.",
+        )
         watch_active_model(shown)
         teacher_box()
         presenter_toggle()
