@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
+import time
 import uuid
 from pathlib import Path
 
 from mnist_cnn.config import FIELD_TYPES, PRESETS, SETTINGS, TrainConfig
+from mnist_cnn.jobs import CLUSTER_VARIABLE
 from mnist_cnn.progress import Progress, TrainingCallback
 from mnist_cnn.quiet import load_tensorflow
 
@@ -85,16 +88,67 @@ def command_train(args: argparse.Namespace) -> int:
     from mnist_cnn.storage import ModelRecord, ModelStore
 
     config = config_from_args(args)  # bad values fail here, before any data is read
+    name = args.name or f"{args.preset} preset (CLI)"
+    cluster = args.cluster or os.environ.get(CLUSTER_VARIABLE, "").strip()
+    if cluster:
+        return train_on_cluster(config, name, cluster, args)
     if args.handwriting_dir:  # read by training when --real-digits asks for pen-written digits
         os.environ["MNIST_CNN_HANDWRITING_DIR"] = args.handwriting_dir
     data = load_mnist(args.data_dir)
-    name = args.name or f"{args.preset} preset (CLI)"
     if args.out:
         record = ModelRecord(id=uuid.uuid4().hex[:6], name=name, directory=str(Path(args.out)))
     else:
         record = ModelStore().new_run(name, config)
     print(f"Training on {data.source}; saving to {record.directory}", file=sys.stderr)
     train_run(config, data, record, callbacks=[TerminalProgress()])
+    return print_summary(record, args.json)
+
+
+def train_on_cluster(config: TrainConfig, name: str, address: str, args) -> int:
+    """Send the run to the Dask cluster, show its progress here; Ctrl+C stops it."""
+    from mnist_cnn.cluster import ClusterJobs, ClusterUnavailable
+    from mnist_cnn.jobs import FINAL
+    from mnist_cnn.storage import HOST, ModelStore
+
+    if args.out or args.data_dir or args.handwriting_dir:
+        raise ValueError(
+            "--out, --data-dir and --handwriting-dir are for training on this machine. On a "
+            "cluster the run is saved in the shared models folder (MNIST_CNN_MODELS_DIR), and "
+            "each worker reads MNIST_DATA_DIR and MNIST_CNN_HANDWRITING_DIR from its own "
+            "environment."
+        )
+    jobs = ClusterJobs(ModelStore(), address)
+    try:
+        job = jobs.submit(config, name, owner=f"command line on {HOST}")
+    except ClusterUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"Training on the cluster at {address}; saving to {jobs.store.root / job.id}",
+          file=sys.stderr)  # fmt: skip
+    terminal, epochs_shown, stopping = TerminalProgress(), 0, False
+    while job.status not in FINAL and job.status != "interrupted":
+        try:
+            time.sleep(0.2)
+            job = jobs.get(job.id) or job
+            if job.progress is not None:
+                terminal.on_batch_end(job.progress)
+                for epoch in job.epoch_history[epochs_shown:]:
+                    terminal.on_epoch_end(dataclasses.replace(job.progress, **epoch))
+                epochs_shown = len(job.epoch_history)
+        except KeyboardInterrupt:
+            if stopping:
+                raise
+            stopping = jobs.stop(job.id)
+            print("\nstopping after this batch (Ctrl+C again to leave it running)", file=sys.stderr)
+    jobs.close()
+    record = jobs.store.get(job.id)
+    if record.status not in ("finished", "stopped"):
+        print(f"error: the run {record.status}: {record.error}", file=sys.stderr)
+        return 1
+    return print_summary(record, args.json)
+
+
+def print_summary(record, as_json: bool) -> int:
     summary = {
         "test_accuracy": record.test_accuracy,
         "test_loss": record.test_loss,
@@ -104,7 +158,7 @@ def command_train(args: argparse.Namespace) -> int:
         "model_path": str(record.model_path),
         "model_id": record.id,
     }
-    if args.json:
+    if as_json:
         print(json.dumps(summary))
     else:
         print(
@@ -195,6 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder to write model.keras and metadata.json (default: a new run in the models dir)",
     )
     train.add_argument("--name", help="a name for the model")
+    train.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="train on this Dask cluster, e.g. tcp://10.0.0.5:8786 (or MNIST_CNN_CLUSTER); "
+        "the run is saved in the shared models folder",
+    )
     train.add_argument("--json", action="store_true", help="end with one JSON line of results")
     train.set_defaults(handler=command_train)
 

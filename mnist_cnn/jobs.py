@@ -1,4 +1,11 @@
-"""Training jobs for the web app: one training at a time, a queue for the rest, live progress.
+"""Training jobs for the web app and the CLI: submit, watch, stop and cancel training runs.
+
+There are two back ends with the same methods (submit, stop, cancel, get, running, queued, jobs,
+wait, warm_up): `JobManager` here, which trains on this machine, and
+`mnist_cnn.cluster.ClusterJobs`, which trains on a Dask cluster. `open_jobs()` picks one:
+the cluster when `MNIST_CNN_CLUSTER` names its scheduler, else this machine.
+
+The local back end: one training at a time, a queue for the rest, live progress.
 
 Training happens in one long-lived child process, the `Trainer`, started when the Train page
 first loads: it imports TensorFlow and reads MNIST once, then waits for jobs, so a run starts
@@ -31,15 +38,35 @@ from dataclasses import dataclass, field
 from mnist_cnn.config import TrainConfig
 from mnist_cnn.data import load_mnist
 from mnist_cnn.progress import Progress, TrainingCallback
-from mnist_cnn.runs import train_run
 from mnist_cnn.status import Status
-from mnist_cnn.storage import ModelStore
+from mnist_cnn.storage import HOST, ModelStore
 
 # A job is over in these; a run left INTERRUPTED is found by recover(), never by a job.
 FINAL = (Status.FINISHED, Status.STOPPED, Status.FAILED, Status.CANCELLED)
 MAX_BATCH_POINTS = 2000  # batch_history keeps every k-th batch so that it stays about this long
 SMOOTHING = 0.95  # weight of the past in the training curves' moving average (per batch)
 _SPAWN = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or locks inherited
+CLUSTER_VARIABLE = "MNIST_CNN_CLUSTER"  # the Dask scheduler's address, e.g. tcp://10.0.0.5:8786
+
+
+def open_jobs(store: ModelStore, data_dir: str | None = None, cluster: str | None = None):
+    """The job back end: a Dask cluster when `cluster` (else MNIST_CNN_CLUSTER) gives its
+    scheduler's address, else this machine. Connecting waits for the first submit, so pages that
+    only read runs work while the cluster is down."""
+    cluster = cluster or os.environ.get(CLUSTER_VARIABLE, "").strip()
+    if cluster:
+        from mnist_cnn.cluster import ClusterJobs
+
+        return ClusterJobs(store, cluster)
+    return JobManager(store, data_dir)
+
+
+def check_extras(extra_images, extra_labels) -> None:
+    """Extra training images (the class's drawings) come with one label each, or not at all."""
+    if (extra_images is None) != (extra_labels is None) or (
+        extra_images is not None and len(extra_images) != len(extra_labels)
+    ):
+        raise ValueError("extra_images and extra_labels must be given together, one label each.")
 
 
 class MovingAverage:
@@ -76,7 +103,9 @@ class Job:
     error: str | None = None
     test_accuracy: float | None = None
     queue_position: int | None = None  # 1 for the next to start, while queued
-    smoothed: tuple = field(default_factory=lambda: (MovingAverage(), MovingAverage()))
+    smoothed: tuple = field(  # the moving averages behind batch_history (loss, accuracy)
+        default_factory=lambda: (MovingAverage(), MovingAverage()), repr=False, compare=False
+    )
 
 
 class Trainer:
@@ -180,10 +209,12 @@ class JobManager:
         self.recover()
 
     def recover(self) -> list[str]:
-        """Mark runs left queued or running by a server process that is gone as interrupted."""
+        """Mark runs left queued or running by a server process of this machine that is gone as
+        interrupted. Runs on a cluster are not this server's to judge (see mnist_cnn.cluster)."""
         fixed = []
         for record in self.store.list():
-            if record.status.is_active and not _alive(record.pid):
+            ours = record.pid is not None and record.host in (None, HOST)
+            if record.status.is_active and ours and not _alive(record.pid):
                 record.status = Status.INTERRUPTED
                 record.error = "The server stopped before this run finished."
                 self.store.update(record)
@@ -199,14 +230,9 @@ class JobManager:
         self, config: TrainConfig, name: str, owner: str, extra_images=None, extra_labels=None
     ) -> Job:
         """Record a new run (queued, listed at once) and queue it; returns its Job."""
-        if (extra_images is None) != (extra_labels is None) or (
-            extra_images is not None and len(extra_images) != len(extra_labels)
-        ):
-            raise ValueError(
-                "extra_images and extra_labels must be given together, one label each."
-            )
+        check_extras(extra_images, extra_labels)
         record = self.store.new_run(name, config, status=Status.QUEUED)
-        record.pid = os.getpid()  # this server owns it until its child starts: see recover()
+        record.pid, record.host = os.getpid(), HOST  # this server's until its child starts
         self.store.update(record)
         job = Job(record.id, record.name, config, owner, submitted_at=time.time())
         with self._lock:
@@ -245,9 +271,10 @@ class JobManager:
         with self._lock:
             return self._snapshot(job_id) if job_id in self._jobs else None
 
-    def current(self) -> Job | None:
+    def running(self) -> list[Job]:
+        """The jobs starting or training now (here at most one), first started first."""
         with self._lock:
-            return self._snapshot(self._current) if self._current else None
+            return [self._snapshot(self._current)] if self._current else []
 
     def queued(self) -> list[Job]:
         with self._lock:
@@ -305,7 +332,7 @@ class JobManager:
 
         def report(kind: str, progress: Progress) -> None:
             with self._lock:
-                _add_progress(job, kind, progress)
+                add_progress(job, kind, progress)
 
         child_error, exit_code = self.trainer.train(
             self.store, job.id, job.config, self.data_dir, extras, report
@@ -335,7 +362,9 @@ class JobManager:
         self._lock.notify_all()  # wakes wait()
 
 
-def _add_progress(job: Job, kind: str, progress: Progress) -> None:
+def add_progress(job: Job, kind: str, progress: Progress) -> None:
+    """Add a batch's or an epoch's progress to the job's curves (smoothed, at most about
+    MAX_BATCH_POINTS batches kept)."""
     job.status, job.progress = Status.RUNNING, progress
     if job.first_eta is None:
         job.first_eta = progress.eta
@@ -418,7 +447,7 @@ def _serve(tasks, events, stop, parent_pid: int, data_dir: str | None) -> None:
     with contextlib.suppress(Exception):  # a failure here is reported with the first job
         # read from files only: a download waits for a run that needs it
         loaded[data_dir] = load_mnist(data_dir, allow_download=False)
-        _warm_up(loaded[data_dir])
+        warm_up_training(loaded[data_dir])
     try:
         while True:
             try:
@@ -436,7 +465,7 @@ def _serve(tasks, events, stop, parent_pid: int, data_dir: str | None) -> None:
         events.cancel_join_thread()  # nobody may be reading the queue any more
 
 
-def _warm_up(data) -> None:
+def warm_up_training(data) -> None:
     """Train a few batches and score a few images once, so that TensorFlow's one-time costs
     (its first compiled functions and kernels) are paid before the first real run."""
     from mnist_cnn.evaluation import evaluate
@@ -451,6 +480,8 @@ def _train_in_child(
     store, job_id, config, data_dir, extras, events, stop, parent_pid, loaded
 ) -> None:
     """Train one job in the trainer process; an error fails the job, not the process."""
+    from mnist_cnn.runs import train_run  # loads TensorFlow
+
     record = store.get(job_id)
     try:
         if data_dir not in loaded:

@@ -16,7 +16,6 @@ import hmac
 import os
 from collections.abc import Mapping
 
-from mnist_cnn.jobs import JobManager
 from mnist_cnn.storage import ModelStore
 
 TEACHER_KEY_VARIABLE = "MNIST_CNN_TEACHER_KEY"
@@ -38,7 +37,8 @@ def teacher_passphrase(secrets: Mapping | None = None) -> str | None:
 class Classroom:
     """The actions a teacher may keep to themselves, each checked against the passphrase."""
 
-    def __init__(self, store: ModelStore, jobs: JobManager, passphrase: str | None):
+    def __init__(self, store: ModelStore, jobs, passphrase: str | None):
+        # jobs: either back end of mnist_cnn.jobs (JobManager or cluster.ClusterJobs)
         self.store, self.jobs, self.passphrase = store, jobs, passphrase
 
     @property

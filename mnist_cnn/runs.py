@@ -18,6 +18,7 @@ from mnist_cnn.evaluation import evaluate
 from mnist_cnn.model import parameter_count
 from mnist_cnn.status import Status
 from mnist_cnn.storage import (
+    HOST,
     ModelFileError,
     ModelRecord,
     library_versions,
@@ -42,7 +43,7 @@ def train_run(
     The model file is replaced atomically, so a crash never leaves half a model behind. A full
     disk or a read-only folder raises ModelFileError and leaves the files there as they were.
     """
-    record.status, record.error, record.pid = Status.RUNNING, None, os.getpid()
+    record.status, record.error, record.pid, record.host = Status.RUNNING, None, os.getpid(), HOST
     record.config = config
     record.dataset_checksum = data.checksum
     record.versions = library_versions()

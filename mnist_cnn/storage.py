@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import tempfile
 import uuid
 import zipfile
@@ -34,6 +35,7 @@ if TYPE_CHECKING:  # Keras (and TensorFlow) load only when a model is read or wr
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 SHIPPED_ID = "shipped"
 MAX_NAME_LENGTH = 60
+HOST = socket.gethostname()  # the machine this process runs on (see ModelRecord.host)
 
 
 class ModelFileError(ValueError):
@@ -162,6 +164,7 @@ class ModelRecord:
     versions: dict = field(default_factory=dict)
     error: str | None = None  # why a run failed, or why its files cannot be read
     pid: int | None = None  # process that trains it while it is running
+    host: str | None = None  # the machine that process runs on (several share a cluster)
     read_only: bool = False  # the shipped model
     directory: str = ""  # where its files are
 

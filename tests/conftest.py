@@ -39,6 +39,28 @@ def mnist():
 
 
 @pytest.fixture(scope="session")
+def dask_cluster(mnist):
+    """A real Dask cluster on 127.0.0.1 for the whole session: a scheduler and two worker
+    processes started as the README says (one thread each, mnist_cnn.cluster preloaded).
+    Yields its scheduler address. Skips without Dask (`pip install -r requirements-dev.txt`)."""
+    distributed = pytest.importorskip(
+        "distributed", reason="needs Dask: pip install -r requirements-dev.txt"
+    )
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        preload=["mnist_cnn.cluster"],
+    )
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()
+
+
+@pytest.fixture(scope="session")
 def shipped_model():
     return load_model_file(ASSETS_DIR / "model.keras")
 

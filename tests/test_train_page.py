@@ -157,6 +157,21 @@ def test_an_empty_run_name_is_refused(train_page, models_dir):
     assert any("No training is running" in text for text in texts(train_page.info))
 
 
+def test_start_says_so_when_the_training_cluster_does_not_answer(models_dir, monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setenv("MNIST_CNN_CLUSTER", "tcp://127.0.0.1:9")  # nothing listens there
+    page = new_app().run()
+    assert not page.exception
+    assert any("No training is running" in text for text in texts(page.info))  # reads still work
+    set_numbers(page, **TINY)
+    page.button(key="start").click().run()
+    assert not page.exception
+    (error,) = texts(page.error)
+    assert error.startswith("Could not start training: The training cluster at tcp://127.0.0.1:9")
+    assert "unset MNIST_CNN_CLUSTER" in error
+    assert [record.id for record in ModelStore(models_dir).list()] == ["shipped"]
+
+
 def test_the_architecture_table_follows_the_kernel_size(train_page):
     before = architecture(train_page)
     set_numbers(train_page, kernel_size=3)

@@ -7,11 +7,12 @@ A browser session enters the passphrase once; it is kept in its session state an
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import streamlit as st
 
-from mnist_cnn.jobs import JobManager
+from mnist_cnn.jobs import CLUSTER_VARIABLE, open_jobs
 from mnist_cnn.permissions import Classroom, teacher_passphrase
 from mnist_cnn.storage import ModelFileError, ModelStore, default_models_dir
 
@@ -20,13 +21,14 @@ MY_MODEL = "my-model"  # session state: the model this browser chose for itself
 
 
 @st.cache_resource
-def _jobs(models_dir: str) -> JobManager:
-    return JobManager(ModelStore(models_dir))
+def _jobs(models_dir: str, cluster: str):
+    return open_jobs(ModelStore(models_dir), cluster=cluster)
 
 
-def get_jobs() -> JobManager:
-    """The server's one job manager: one training at a time, shared by every browser."""
-    return _jobs(str(default_models_dir()))
+def get_jobs():
+    """The server's job back end, shared by every browser: this machine (one training at a
+    time), or the Dask cluster that MNIST_CNN_CLUSTER names (see mnist_cnn.jobs.open_jobs)."""
+    return _jobs(str(default_models_dir()), os.environ.get(CLUSTER_VARIABLE, "").strip())
 
 
 def owner() -> str:

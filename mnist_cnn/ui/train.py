@@ -283,7 +283,7 @@ def stop_button(job: Job) -> None:
     allowed = classroom().may_stop(job.id, owner(), teacher_key())
     clicked = st.button(
         "Stop training",
-        key="stop",
+        key=f"stop-{job.id}",
         disabled=not allowed,
         help="Stops within one batch; what it learned so far is kept."
         if allowed
@@ -313,39 +313,46 @@ def queue_lines(queued: list[Job]) -> None:
                 st.error(str(error))
 
 
+def running_job(job: Job) -> None:
+    """One run that trains now: its progress, time left, Stop and curves."""
+    st.markdown(f"### Training “{plain(job.name)}”{whose(job)}")
+    progress = job.progress
+    if progress is None:
+        st.progress(0.0, text="Starting…")
+    else:
+        st.progress(
+            progress.fraction,
+            text=f"Round (epoch) {progress.epoch} of {progress.epochs} · step (batch) "
+            f"{progress.batch} of {progress.batches_per_epoch} · "
+            f"{seconds_text(progress.elapsed)} so far · "
+            f"about {seconds_text(progress.eta)} left",
+        )
+    stop_button(job)
+    if progress is not None:
+        progress_charts(job)
+
+
 @st.fragment(run_every=1.0)
 def live_progress() -> None:
-    """Refreshed every second: the running job, the queue, and this browser's queued runs.
+    """Refreshed every second: the runs training now (one on this machine; one per worker on a
+    cluster), the queue, and this browser's queued runs.
 
     Keep it cheap: every open Train page reruns it every second.
     """
     jobs = get_jobs()
-    job, queued = jobs.current(), jobs.queued()
+    running, queued = jobs.running(), jobs.queued()
     with st.container(key="live"):
-        if job is None and queued:  # the worker is about to take the first one
+        if not running and queued:  # the worker is about to take the first one
             st.info("Starting the next run in the queue…")
-        elif job is None:
+        elif not running:
             st.info("No training is running. Press **Start training** above to start one.")
-        else:
-            st.markdown(f"### Training “{plain(job.name)}”{whose(job)}")
-            progress = job.progress
-            if progress is None:
-                st.progress(0.0, text="Starting…")
-            else:
-                st.progress(
-                    progress.fraction,
-                    text=f"Round (epoch) {progress.epoch} of {progress.epochs} · step (batch) "
-                    f"{progress.batch} of {progress.batches_per_epoch} · "
-                    f"{seconds_text(progress.elapsed)} so far · "
-                    f"about {seconds_text(progress.eta)} left",
-                )
-            stop_button(job)
-            if progress is not None:
-                progress_charts(job)
+        for job in running:
+            with st.container(key=f"running-{job.id}"):
+                running_job(job)
         queue_lines(queued)
     # When a run starts, really trains or ends, or the queue changes, redraw the whole page so
     # that the runs list says so too (unless the whole page is being drawn already).
-    now = (job.id, job.status) if job else None, tuple(waiting.id for waiting in queued)
+    now = tuple((job.id, job.status) for job in running), tuple(job.id for job in queued)
     changed = st.session_state.get("live-state", now) != now
     st.session_state["live-state"] = now
     if changed and not st.session_state.get(DRAWING_PAGE):
@@ -360,7 +367,7 @@ def show_last_run() -> None:
     reruns the whole page when a run ends.
     """
     jobs = get_jobs()
-    if jobs.current() is not None or jobs.queued():
+    if jobs.running() or jobs.queued():
         return
     ended = (
         done for done in jobs.jobs() if done.status in FINAL and done.status != Status.CANCELLED
@@ -431,7 +438,7 @@ def start_clicked() -> None:
         use_drawings = st.session_state.get("use-class-digits", False)
         extras = ClassDigits().training_arrays(repeat) if use_drawings else (None, None)
         jobs = get_jobs()
-        busy = jobs.current() is not None or jobs.queued()
+        busy = bool(jobs.running() or jobs.queued())
         job = jobs.submit(config, st.session_state.get("run-name", ""), owner(), *extras)
     except (ValueError, OSError) as error:  # a bad name, a full disk, a read-only models folder
         st.session_state[START_ERROR] = f"Could not start training: {error}"

@@ -1,0 +1,508 @@
+"""Training on a Dask cluster: for a school with a training machine or several app servers.
+
+With `MNIST_CNN_CLUSTER=tcp://host:8786` (the scheduler's address) the app and the CLI hand each
+training run to a Dask cluster through `ClusterJobs`, which has the same methods as the local
+`jobs.JobManager`. Dask is an optional dependency: `pip install -r requirements-cluster.txt`.
+Each worker trains one run at a time (start it with `--nthreads 1`, one worker per GPU) and keeps
+TensorFlow and MNIST loaded between runs (`--preload mnist_cnn.cluster`).
+
+Nothing a page shows lives in one server's memory: the shared models folder holds it, so every
+app server pointed at the same folder and cluster shows the same runs, queue and progress, and
+each run's folder says how it goes:
+
+    <models dir>/<run id>/job.json       who submitted it and when (the app server, at Start)
+    <models dir>/<run id>/claim          made once, atomically, by whoever takes the run first:
+                                         the worker that trains it, or a Cancel
+    <models dir>/<run id>/progress.json  live progress and curves (the worker, twice a second)
+    <models dir>/<run id>/heartbeat      a number the worker changes every 2 s while it has it
+    <models dir>/<run id>/stop           Stop was pressed (on any server): the worker stops
+                                         within one batch
+
+A killed worker is seen by Dask, which gives the run to another worker; that one finds the run
+claimed but unfinished and records it as failed because its worker was lost. A run whose
+heartbeat stops (the whole cluster went down) is marked interrupted by any app server after
+STALE_AFTER seconds, and so is a queued run that old which the scheduler does not know (it was
+restarted, or cannot be reached).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+from mnist_cnn.config import TrainConfig
+from mnist_cnn.data import load_mnist
+from mnist_cnn.jobs import FINAL, Job, add_progress, check_extras, warm_up_training
+from mnist_cnn.progress import Progress, TrainingCallback
+from mnist_cnn.status import Status
+from mnist_cnn.storage import ModelFileError, ModelStore, write_json_atomic
+
+INSTALL = "pip install -r requirements-cluster.txt"
+CONNECT_TIMEOUT = 5  # seconds to reach the scheduler before Start says the cluster is down
+PROGRESS_EVERY = 0.5  # seconds between the worker's progress.json writes
+HEARTBEAT_EVERY = 2.0  # seconds between the worker's heartbeats
+STALE_AFTER = 30.0  # seconds without a heartbeat before a server marks a run interrupted
+CHECK_EVERY = 5.0  # seconds between a server's checks of the runs on the cluster
+REFRESH_EVERY = 0.5  # the pages see the shared folder at most this much late
+LOST_WORKER = (
+    "The worker training this run was lost (killed, out of memory, or its machine stopped). "
+    "Start the run again."
+)
+CANCELLED = "cancelled"  # what a Cancel writes in the claim file
+
+
+class ClusterUnavailable(ConnectionError):
+    """The cluster cannot take runs now: Dask is missing, or its scheduler does not answer."""
+
+
+class RunFiles:
+    """The files in one run's folder that say how its job goes (see the module docstring)."""
+
+    def __init__(self, directory: str | os.PathLike):
+        self.directory = Path(directory)
+
+    def claim(self, who: str) -> bool:
+        """Take the run, unless someone already has (an exclusive create: one winner)."""
+        try:
+            handle = os.open(self.directory / "claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except (FileExistsError, FileNotFoundError):  # taken, or the run was deleted
+            return False
+        with os.fdopen(handle, "w") as file:
+            file.write(who)
+        return True
+
+    def claimed_by(self) -> str | None:
+        with contextlib.suppress(OSError):
+            return (self.directory / "claim").read_text()
+        return None
+
+    def read(self, name: str) -> dict | None:
+        with contextlib.suppress(OSError, ValueError):
+            data = json.loads((self.directory / name).read_text())
+            return data if isinstance(data, dict) else None
+        return None
+
+    def write(self, name: str, data: dict) -> None:
+        write_json_atomic(data, self.directory / name)
+
+    def heartbeat(self) -> str | None:
+        with contextlib.suppress(OSError):
+            return (self.directory / "heartbeat").read_text()
+        return None
+
+    def beat(self) -> None:
+        self.write("heartbeat", {"at": time.time()})
+
+    def request_stop(self) -> None:
+        (self.directory / "stop").touch()
+
+    def is_set(self) -> bool:
+        """Stop was pressed: `train` asks this after every batch, as of a threading.Event."""
+        return (self.directory / "stop").exists()
+
+
+class ClusterJobs:
+    """The job back end on a Dask cluster: the methods of `jobs.JobManager`, with everything
+    kept in the shared models folder (see the module docstring)."""
+
+    def __init__(self, store: ModelStore, address: str, stale_after: float = STALE_AFTER):
+        self.store, self.address, self.stale_after = store, address, stale_after
+        self._client = None
+        self._lock = threading.RLock()  # guards everything below
+        self._futures: dict = {}  # run id -> Dask future, for the runs this server submitted
+        self._seen: tuple[float, list[Job]] = (-1e9, [])  # (monotonic time, every job)
+        self._beats: dict[str, tuple] = {}  # run id -> (heartbeat, monotonic time it changed)
+        self._checker: threading.Thread | None = None
+
+    # --- the cluster ---
+    def client(self):
+        """The Dask client, connected on first use; ClusterUnavailable says why it cannot be."""
+        with self._lock:
+            if self._client is not None and self._client.status == "running":
+                return self._client
+            try:
+                from distributed import Client
+            except ImportError as error:
+                raise ClusterUnavailable(
+                    f"MNIST_CNN_CLUSTER is set ({self.address}), but Dask is not installed "
+                    f"here: {INSTALL}"
+                ) from error
+            try:
+                self._client = Client(self.address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as error:
+                raise ClusterUnavailable(
+                    f"The training cluster at {self.address} does not answer ({error}). Start "
+                    "its scheduler and a worker (README: Training on a cluster), or unset "
+                    "MNIST_CNN_CLUSTER to train on this machine."
+                ) from error
+            return self._client
+
+    def warm_up(self) -> None:
+        """Start checking the cluster's runs in the background (the pages call this)."""
+        with self._lock:
+            if self._checker is None:
+                self._checker = threading.Thread(
+                    target=self._check_forever, name="cluster-runs", daemon=True
+                )
+                self._checker.start()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    # --- what the pages and the CLI call ---
+    def submit(
+        self, config: TrainConfig, name: str, owner: str, extra_images=None, extra_labels=None
+    ) -> Job:
+        """Record a new run (queued, listed at once on every server) and send it to the
+        cluster; returns its Job. Raises ClusterUnavailable, and records nothing, when the
+        cluster cannot take it."""
+        from distributed import fire_and_forget
+
+        check_extras(extra_images, extra_labels)
+        client = self.client()
+        self.warm_up()
+        record = self.store.new_run(name, config, status=Status.QUEUED)
+        RunFiles(record.directory).write("job.json", {"owner": owner, "submitted_at": time.time()})
+        try:
+            future = client.submit(
+                train_on_worker,
+                str(self.store.root),
+                record.id,
+                config,
+                extra_images,
+                extra_labels,
+                key=f"train-{record.id}",
+                pure=False,
+            )
+        except Exception as error:  # the scheduler went away just now
+            shutil.rmtree(record.directory, ignore_errors=True)
+            raise ClusterUnavailable(
+                f"The training cluster did not take the run: {error}"
+            ) from error
+        fire_and_forget(future)  # it trains even if this server stops
+        future.add_done_callback(self._task_ended)
+        with self._lock:
+            self._futures[record.id] = future
+            self._seen = (-1e9, [])
+        return self.get(record.id)
+
+    def cancel(self, job_id: str) -> bool:
+        """Drop a queued run and its folder. False if it is not queued (any more)."""
+        if self._status(job_id) != Status.QUEUED:
+            return False
+        if not RunFiles(self.store.root / job_id).claim(CANCELLED):
+            return False  # a worker took it a moment ago: stop it instead
+        with self._lock:
+            future = self._futures.pop(job_id, None)
+            self._seen = (-1e9, [])
+        if future is not None:
+            with contextlib.suppress(Exception):
+                future.cancel()
+        shutil.rmtree(self.store.root / job_id, ignore_errors=True)
+        return True
+
+    def stop(self, job_id: str) -> bool:
+        """Stop a run within one batch (its model so far is saved), or cancel it if queued."""
+        if self.cancel(job_id):
+            return True
+        if self._status(job_id) not in (Status.STARTING, Status.RUNNING):
+            return False
+        RunFiles(self.store.root / job_id).request_stop()
+        return True
+
+    def _status(self, job_id: str) -> Status | None:
+        """The run's status as its folder says now (not as last read)."""
+        try:
+            return self.store.get(job_id).status
+        except ModelFileError:
+            return None
+
+    def get(self, job_id: str) -> Job | None:
+        return next((job for job in self.jobs() if job.id == job_id), None)
+
+    def running(self) -> list[Job]:
+        """The runs starting or training now, on any worker, first submitted first."""
+        active = (Status.STARTING, Status.RUNNING)
+        return [job for job in reversed(self.jobs()) if job.status in active]
+
+    def queued(self) -> list[Job]:
+        return [job for job in reversed(self.jobs()) if job.status == Status.QUEUED]
+
+    def jobs(self) -> list[Job]:
+        """Every run submitted to the cluster with this models folder, newest first."""
+        with self._lock:
+            seen_at, jobs = self._seen
+            if time.monotonic() - seen_at > REFRESH_EVERY:
+                jobs = self._read_jobs()
+                self._seen = (time.monotonic(), jobs)
+            return [dataclasses.replace(job) for job in jobs]
+
+    def wait(self, job_id: str, timeout: float) -> Job:
+        """Block until the run is over; raise TimeoutError after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.get(job_id)
+            if job is None:  # cancelled: its folder is gone
+                raise KeyError(f"No run {job_id} on the cluster (cancelled?).")
+            if job.status in FINAL or job.status == Status.INTERRUPTED:
+                return job
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"Job {job_id} is still {job.status}.")
+            time.sleep(0.2)
+
+    # --- reading the shared folder ---
+    def _read_jobs(self) -> list[Job]:
+        jobs = []
+        if not self.store.root.is_dir():
+            return jobs
+        for directory in sorted(self.store.root.iterdir(), reverse=True):
+            files = RunFiles(directory)
+            submitted = files.read("job.json")
+            if submitted is None:
+                continue  # not a cluster run (or not a run at all)
+            try:
+                record = self.store.get(directory.name)
+            except ModelFileError:
+                continue
+            job = Job(
+                record.id,
+                record.name,
+                record.config or TrainConfig(),
+                str(submitted.get("owner", "")),
+                status=record.status,
+                submitted_at=float(submitted.get("submitted_at", 0.0)),
+                error=record.error,
+                test_accuracy=record.test_accuracy,
+            )
+            _read_progress(job, files.read("progress.json") or {})
+            if job.status == Status.RUNNING and job.progress is None:
+                job.status = Status.STARTING  # as on this machine: running once it trains
+            jobs.append(job)
+        jobs.sort(key=lambda job: job.submitted_at, reverse=True)
+        waiting = [job for job in reversed(jobs) if job.status == Status.QUEUED]
+        for position, job in enumerate(waiting, start=1):
+            job.queue_position = position
+        return jobs
+
+    # --- noticing runs that will never end by themselves ---
+    def _task_ended(self, future) -> None:
+        """A Dask task ended (in Dask's thread). A task that raised before the run could say
+        so, or whose workers kept dying (Dask's KilledWorker), fails its run here."""
+        run_id = str(future.key).removeprefix("train-")
+        with self._lock:
+            self._futures.pop(run_id, None)
+        if future.status != "error":
+            return
+        with contextlib.suppress(Exception):
+            error = future.exception()
+            record = self.store.get(run_id)
+            if record.status.is_active:
+                record.status = Status.FAILED
+                killed = type(error).__name__ == "KilledWorker"
+                record.error = LOST_WORKER if killed else f"{type(error).__name__}: {error}"
+                self.store.update(record)
+
+    def _check_forever(self) -> None:
+        while True:
+            time.sleep(CHECK_EVERY)
+            with contextlib.suppress(Exception):  # a bad moment; the next check tries again
+                self.check()
+
+    def check(self) -> list[str]:
+        """Mark as interrupted the runs that will not end by themselves: a running run whose
+        heartbeat has not changed for `stale_after` seconds (its worker or the cluster is
+        gone), and a queued run the scheduler does not know (it was restarted, or is gone).
+        Any server may do this; returns the ids it marked."""
+        now, marked = time.monotonic(), []
+        jobs = self._read_jobs()
+        for job in jobs:
+            if job.status not in (Status.STARTING, Status.RUNNING):
+                self._beats.pop(job.id, None)
+                continue
+            beat = RunFiles(self.store.root / job.id).heartbeat()
+            last = self._beats.get(job.id)
+            if last is None or last[0] != beat:
+                self._beats[job.id] = (beat, now)
+            elif now - last[1] > self.stale_after:
+                why = "The training worker stopped answering (the cluster or its worker stopped)."
+                if self._interrupt(job.id, why):
+                    marked.append(job.id)
+        waiting = [job for job in jobs if job.status == Status.QUEUED]
+        old = [job for job in waiting if time.time() - job.submitted_at > self.stale_after]
+        if old:
+            try:
+                known = self.client().run_on_scheduler(
+                    _known_keys, [f"train-{job.id}" for job in old]
+                )
+            except ClusterUnavailable:
+                known = []  # the cluster is gone: its queue with it
+            for job in old:
+                if f"train-{job.id}" not in known:
+                    why = "The training cluster was stopped before this run started."
+                    if self._interrupt(job.id, why):
+                        marked.append(job.id)
+        if marked:
+            with self._lock:
+                self._seen = (-1e9, [])
+        return marked
+
+    def _interrupt(self, run_id: str, why: str) -> bool:
+        try:
+            record = self.store.get(run_id)
+        except ModelFileError:
+            return False
+        if not record.status.is_active:
+            return False
+        record.status, record.error = Status.INTERRUPTED, why
+        self.store.update(record)
+        return True
+
+
+def _known_keys(keys: list[str], dask_scheduler=None) -> list[str]:
+    """Runs on the scheduler: which of these tasks it still has."""
+    return [key for key in keys if key in dask_scheduler.tasks]
+
+
+def _read_progress(job: Job, data: dict) -> None:
+    """Fill a Job from a progress.json."""
+    with contextlib.suppress(TypeError, ValueError):
+        job.started_at = data.get("started_at")
+        job.finished_at = data.get("finished_at")
+        job.first_eta = data.get("first_eta")
+        job.progress = Progress(**data["progress"]) if data.get("progress") else None
+        job.batch_history = [tuple(point) for point in data.get("batch_history", [])]
+        job.epoch_history = list(data.get("epoch_history", []))
+
+
+# --- what runs on a worker ---
+class ProgressFile(TrainingCallback):
+    """Collects the run's progress as the local back end does, and writes it to progress.json at
+    most every PROGRESS_EVERY seconds and after every epoch."""
+
+    def __init__(self, files: RunFiles, job: Job):
+        self.files, self.job, self.written = files, job, 0.0
+
+    def on_batch_end(self, progress: Progress) -> None:
+        add_progress(self.job, "batch", progress)
+        if time.monotonic() - self.written > PROGRESS_EVERY:
+            self.write()
+
+    def on_epoch_end(self, progress: Progress) -> None:
+        add_progress(self.job, "epoch", progress)
+        self.write()
+
+    def write(self) -> None:
+        job = self.job
+        self.files.write(
+            "progress.json",
+            {
+                "started_at": job.started_at,
+                "finished_at": job.finished_at,
+                "first_eta": job.first_eta,
+                "progress": dataclasses.asdict(job.progress) if job.progress else None,
+                "batch_history": job.batch_history,
+                "epoch_history": job.epoch_history,
+            },
+        )
+        self.written = time.monotonic()
+
+
+_MNIST: dict = {}  # the worker's MNIST, read once
+_MNIST_LOCK = threading.Lock()
+
+
+def _mnist():
+    """MNIST as this worker finds it (its MNIST_DATA_DIR, ./data/mnist, or a download)."""
+    with _MNIST_LOCK:
+        if "data" not in _MNIST:
+            _MNIST["data"] = load_mnist()
+        return _MNIST["data"]
+
+
+@contextlib.contextmanager
+def _heartbeat(files: RunFiles):
+    """Beat every HEARTBEAT_EVERY seconds while the run is this worker's."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(HEARTBEAT_EVERY):
+            with contextlib.suppress(OSError):
+                files.beat()
+
+    files.beat()
+    thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def train_on_worker(models_dir, run_id, config, extra_images=None, extra_labels=None) -> str:
+    """The Dask task: train one run from the shared models folder; returns its status."""
+    from mnist_cnn.runs import train_run  # loads TensorFlow
+
+    store = ModelStore(models_dir)
+    files = RunFiles(store.root / run_id)
+    if not files.claim(f"{socket.gethostname()} pid {os.getpid()}"):
+        return _already_taken(store, files, run_id)
+    record = store.get(run_id)
+    job = Job(record.id, record.name, config, owner="", started_at=time.time())
+    progress = ProgressFile(files, job)
+    with _heartbeat(files):
+        record.status = Status.STARTING
+        store.update(record)
+        progress.write()
+        try:
+            train_run(config, _mnist(), record, [progress], files, extra_images, extra_labels)
+        except BaseException as error:  # MNIST missing here, say: the run says why
+            if record.status.is_active:
+                record.status, record.error = Status.FAILED, f"{type(error).__name__}: {error}"
+                with contextlib.suppress(ModelFileError):
+                    store.update(record)
+            raise
+        finally:
+            job.finished_at = time.time()
+            with contextlib.suppress(OSError):
+                progress.write()
+    return str(record.status)
+
+
+def _already_taken(store: ModelStore, files: RunFiles, run_id: str) -> str:
+    """The run was cancelled, or Dask gives it again because the worker training it was lost
+    (killed, out of memory): then it fails, saying so."""
+    if files.claimed_by() == CANCELLED:
+        return CANCELLED
+    try:
+        record = store.get(run_id)
+    except ModelFileError:
+        return CANCELLED  # cancelled, and its folder is gone
+    if record.status.is_active:
+        record.status, record.error = Status.FAILED, LOST_WORKER
+        store.update(record)
+    return str(record.status)
+
+
+def dask_setup(worker) -> None:
+    """`dask worker --preload mnist_cnn.cluster`: load TensorFlow and MNIST and warm them up in
+    the background as the worker starts, so that the first run trains at once."""
+
+    def warm() -> None:
+        from mnist_cnn.quiet import load_tensorflow
+
+        with contextlib.suppress(Exception):  # a problem here is reported by the first run
+            load_tensorflow()
+            warm_up_training(_mnist())
+
+    threading.Thread(target=warm, name="warm-up", daemon=True).start()
