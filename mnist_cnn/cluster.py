@@ -172,6 +172,8 @@ class ClusterJobs:
         client = self.client()
         self.warm_up()
         record = self.store.new_run(name, config, status=Status.QUEUED)
+        record.host = self.address  # the cluster's, not this server's: see JobManager.recover
+        self.store.update(record)
         RunFiles(record.directory).write("job.json", {"owner": owner, "submitted_at": time.time()})
         try:
             future = client.submit(

@@ -213,7 +213,7 @@ class JobManager:
         interrupted. Runs on a cluster are not this server's to judge (see mnist_cnn.cluster)."""
         fixed = []
         for record in self.store.list():
-            ours = record.pid is not None and record.host in (None, HOST)
+            ours = record.host in (None, HOST)  # not a cluster's, nor another machine's
             if record.status.is_active and ours and not _alive(record.pid):
                 record.status = Status.INTERRUPTED
                 record.error = "The server stopped before this run finished."

@@ -164,7 +164,8 @@ class ModelRecord:
     versions: dict = field(default_factory=dict)
     error: str | None = None  # why a run failed, or why its files cannot be read
     pid: int | None = None  # process that trains it while it is running
-    host: str | None = None  # the machine that process runs on (several share a cluster)
+    host: str | None = None  # the machine that process runs on; while queued on a Dask
+    # cluster, the cluster's scheduler address (see mnist_cnn.cluster)
     read_only: bool = False  # the shipped model
     directory: str = ""  # where its files are
 

@@ -15,9 +15,10 @@ import time
 import numpy as np
 import pytest
 
-from mnist_cnn.cluster import LOST_WORKER, ClusterJobs, ClusterUnavailable, RunFiles
+from mnist_cnn.cluster import LOST_WORKER, ClusterJobs, ClusterUnavailable
 from mnist_cnn.config import TrainConfig
 from mnist_cnn.jobs import JobManager, open_jobs
+from mnist_cnn.status import Status
 from mnist_cnn.storage import ModelStore
 
 pytestmark = pytest.mark.slow
@@ -184,12 +185,16 @@ def test_open_jobs_chooses_the_back_end(tmp_path, monkeypatch):
 def test_the_local_back_end_leaves_cluster_runs_alone(tmp_path):
     """A server without the cluster, on the same folder, must not call them interrupted."""
     store = ModelStore(tmp_path / "models")
-    record = store.new_run("on the cluster", TINY)  # queued, no process of this machine
-    RunFiles(record.directory).write("job.json", {"owner": "alice", "submitted_at": time.time()})
-    record.pid, record.host = 1, "another-machine"
+    queued = ClusterJobs(store, "tcp://127.0.0.1:9")
+    record = store.new_run("queued on the cluster", TINY)  # as ClusterJobs.submit makes it
+    record.host = queued.address
     store.update(record)
+    running = store.new_run("on a worker of another machine", TINY, status=Status.RUNNING)
+    running.pid, running.host = 1, "another-machine"
+    store.update(running)
     JobManager(store)
     assert store.get(record.id).status == "queued"
+    assert store.get(running.id).status == "running"
 
 
 def test_the_cli_trains_on_the_cluster(dask_cluster, tmp_path):
