@@ -92,6 +92,20 @@ class RunFiles:
     def write(self, name: str, data: dict) -> None:
         write_json_atomic(data, self.directory / name)
 
+    def version(self) -> tuple | None:
+        """What changes whenever the run's record or progress is written (files are replaced,
+        never edited); None when this is no cluster run."""
+        stamps = []
+        for name in ("job.json", "metadata.json", "progress.json"):
+            try:
+                stat = (self.directory / name).stat()
+                stamps.append((stat.st_mtime_ns, stat.st_ino, stat.st_size))
+            except OSError:
+                if name == "job.json":
+                    return None
+                stamps.append(None)
+        return tuple(stamps)
+
     def heartbeat(self) -> str | None:
         with contextlib.suppress(OSError):
             return (self.directory / "heartbeat").read_text()
@@ -118,6 +132,7 @@ class ClusterJobs:
         self._lock = threading.RLock()  # guards everything below
         self._futures: dict = {}  # run id -> Dask future, for the runs this server submitted
         self._seen: tuple[float, list[Job]] = (-1e9, [])  # (monotonic time, every job)
+        self._read: dict[str, tuple] = {}  # run id -> (its files' version, its Job as read)
         self._beats: dict[str, tuple] = {}  # run id -> (heartbeat, monotonic time it changed)
         self._checker: threading.Thread | None = None
 
@@ -264,37 +279,50 @@ class ClusterJobs:
 
     # --- reading the shared folder ---
     def _read_jobs(self) -> list[Job]:
+        """Every cluster run in the folder; a run whose files have not changed since the last
+        look is not read again (a class's finished runs, with their long curves)."""
         jobs = []
         if not self.store.root.is_dir():
             return jobs
         for directory in sorted(self.store.root.iterdir(), reverse=True):
             files = RunFiles(directory)
-            submitted = files.read("job.json")
-            if submitted is None:
+            version = files.version()
+            if version is None:
                 continue  # not a cluster run (or not a run at all)
-            try:
-                record = self.store.get(directory.name)
-            except ModelFileError:
+            known = self._read.get(directory.name)
+            job = known[1] if known and known[0] == version else self._read_job(files)
+            if job is None:
                 continue
-            job = Job(
-                record.id,
-                record.name,
-                record.config or TrainConfig(),
-                str(submitted.get("owner", "")),
-                status=record.status,
-                submitted_at=float(submitted.get("submitted_at", 0.0)),
-                error=record.error,
-                test_accuracy=record.test_accuracy,
-            )
-            _read_progress(job, files.read("progress.json") or {})
-            if job.status == Status.RUNNING and job.progress is None:
-                job.status = Status.STARTING  # as on this machine: running once it trains
-            jobs.append(job)
+            self._read[directory.name] = (version, job)
+            jobs.append(dataclasses.replace(job))
         jobs.sort(key=lambda job: job.submitted_at, reverse=True)
         waiting = [job for job in reversed(jobs) if job.status == Status.QUEUED]
         for position, job in enumerate(waiting, start=1):
             job.queue_position = position
         return jobs
+
+    def _read_job(self, files: RunFiles) -> Job | None:
+        submitted = files.read("job.json")
+        try:
+            record = self.store.get(files.directory.name)
+        except ModelFileError:
+            return None
+        if submitted is None:
+            return None
+        job = Job(
+            record.id,
+            record.name,
+            record.config or TrainConfig(),
+            str(submitted.get("owner", "")),
+            status=record.status,
+            submitted_at=float(submitted.get("submitted_at", 0.0)),
+            error=record.error,
+            test_accuracy=record.test_accuracy,
+        )
+        _read_progress(job, files.read("progress.json") or {})
+        if job.status == Status.RUNNING and job.progress is None:
+            job.status = Status.STARTING  # as on this machine: running once it trains
+        return job
 
     # --- noticing runs that will never end by themselves ---
     def _task_ended(self, future) -> None:
@@ -343,9 +371,8 @@ class ClusterJobs:
         old = [job for job in waiting if time.time() - job.submitted_at > self.stale_after]
         if old:
             try:
-                known = self.client().run_on_scheduler(
-                    _known_keys, [f"train-{job.id}" for job in old]
-                )
+                keys = [f"train-{job.id}" for job in old]
+                known = self.client().run_on_scheduler(_known_keys, keys)
             except ClusterUnavailable:
                 known = []  # the cluster is gone: its queue with it
             for job in old:
@@ -373,6 +400,9 @@ class ClusterJobs:
 def _known_keys(keys: list[str], dask_scheduler=None) -> list[str]:
     """Runs on the scheduler: which of these tasks it still has."""
     return [key for key in keys if key in dask_scheduler.tasks]
+
+
+_known_keys.__module__ = "__main__"  # sent by value: the scheduler need not have mnist_cnn
 
 
 def _read_progress(job: Job, data: dict) -> None:

@@ -51,7 +51,7 @@ def dask_cluster(mnist):
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",
         preload=["mnist_cnn.cluster"],
     )
     try:

@@ -15,7 +15,7 @@ import time
 import numpy as np
 import pytest
 
-from mnist_cnn.cluster import LOST_WORKER, ClusterJobs, ClusterUnavailable
+from mnist_cnn.cluster import LOST_WORKER, ClusterJobs, ClusterUnavailable, RunFiles
 from mnist_cnn.config import TrainConfig
 from mnist_cnn.jobs import JobManager, open_jobs
 from mnist_cnn.status import Status
@@ -100,6 +100,19 @@ def test_the_queue_keeps_its_order_and_a_queued_run_can_be_cancelled(servers, da
     waiting = [second.submit(TINY, f"waiting {n}", owner="bob") for n in (1, 2)]
     in_order = [("waiting 1", 1), ("waiting 2", 2)]
     wait_for(lambda: [(job.name, job.queue_position) for job in first.queued()] == in_order, 5)
+    # A server's check asks the scheduler about queued runs: these it knows; one it does not
+    # (its scheduler was restarted since) will never run, and is marked so.
+    orphan = first.store.new_run("queued before a restart", TINY)
+    RunFiles(orphan.directory).write("job.json", {"owner": "carol", "submitted_at": 0.0})
+    checker = ClusterJobs(first.store, dask_cluster, stale_after=0)
+    assert checker.check() == [orphan.id]
+    assert first.store.get(orphan.id).status == "interrupted"
+    assert "before this run started" in first.store.get(orphan.id).error
+    assert [job.status for job in checker.jobs() if job.id != orphan.id] == ["queued"] * 2 + [
+        "running"
+    ] * 2
+    checker.close()
+
     assert first.cancel(waiting[0].id)  # by the other server than the one that submitted it
     assert first.get(waiting[0].id) is None
     assert not (first.store.root / waiting[0].id).exists()
@@ -140,7 +153,7 @@ def test_a_worker_killed_mid_run_fails_the_run_as_lost(servers, dask_cluster):
 def test_runs_of_a_dead_cluster_are_marked_interrupted(mnist, tmp_path):
     distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0"
     )
     store = ModelStore(tmp_path / "models")
     jobs = ClusterJobs(store, cluster.scheduler_address, stale_after=3)

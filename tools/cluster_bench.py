@@ -59,7 +59,7 @@ def start_cluster(workers: int):
         n_workers=workers,
         threads_per_worker=1,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",
         preload=["mnist_cnn.cluster"],
     )
     with Client(cluster, set_as_default=False) as client:
