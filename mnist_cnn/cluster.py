@@ -126,6 +126,8 @@ class ClusterJobs:
     """The job back end on a Dask cluster: the methods of `jobs.JobManager`, with everything
     kept in the shared models folder (see the module docstring)."""
 
+    trains_here = False  # the workers train, and read MNIST from their own environment
+
     def __init__(self, store: ModelStore, address: str, stale_after: float = STALE_AFTER):
         self.store, self.address, self.stale_after = store, address, stale_after
         self._client = None

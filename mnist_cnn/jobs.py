@@ -195,6 +195,11 @@ TRAINER = Trainer()  # the server's one trainer
 
 
 class JobManager:
+    """The local back end: this server's trainer process, one run at a time (see the module
+    docstring)."""
+
+    trains_here = True  # False for cluster.ClusterJobs
+
     def __init__(
         self, store: ModelStore, data_dir: str | None = None, trainer: Trainer | None = None
     ):

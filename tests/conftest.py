@@ -39,25 +39,15 @@ def mnist():
 
 
 @pytest.fixture(scope="session")
-def dask_cluster(mnist):
-    """A real Dask cluster on 127.0.0.1 for the whole session: a scheduler and two worker
-    processes started as the README says (one thread each, mnist_cnn.cluster preloaded).
-    Yields its scheduler address. Skips without Dask (`pip install -r requirements-dev.txt`)."""
-    distributed = pytest.importorskip(
-        "distributed", reason="needs Dask: pip install -r requirements-dev.txt"
-    )
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-        preload=["mnist_cnn.cluster"],
-    )
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
+def dask_cluster(mnist, tmp_path_factory):
+    """A real Dask cluster on 127.0.0.1 for the whole session, started with the README's
+    commands (tools/cluster.py): a scheduler and two worker processes. Yields its address.
+    Skips without Dask (`pip install -r requirements-dev.txt`)."""
+    pytest.importorskip("distributed", reason="needs Dask: pip install -r requirements-dev.txt")
+    from tools.cluster import LocalDaskCluster
+
+    with LocalDaskCluster(workers=2, log_dir=tmp_path_factory.mktemp("dask")) as cluster:
+        yield cluster.address
 
 
 @pytest.fixture(scope="session")

@@ -10,36 +10,18 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 
 from mnist_cnn.cluster import LOST_WORKER, ClusterJobs, ClusterUnavailable, RunFiles
-from mnist_cnn.config import TrainConfig
 from mnist_cnn.jobs import JobManager, open_jobs
 from mnist_cnn.status import Status
 from mnist_cnn.storage import ModelStore
+from tests.test_jobs import LONG, TIMEOUT, TINY, training, wait_for  # as on one machine
+from tools.cluster import LocalDaskCluster
 
 pytestmark = pytest.mark.slow
-TINY = TrainConfig(train_size=500, validation_size=200, epochs=1, batch_size=50)
-LONG = TINY.replace(epochs=100)  # 1,000 batches: runs until stopped or killed
-TIMEOUT = 120  # seconds; generous for two busy cores
-
-
-def wait_for(condition, timeout=TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out")
-
-
-def training(jobs, job_id):
-    """The job once it trains and has finished at least one batch."""
-    return wait_for(lambda: (job := jobs.get(job_id)).status == "running" and job.progress and job)
 
 
 @pytest.fixture
@@ -147,22 +129,20 @@ def test_a_worker_killed_mid_run_fails_the_run_as_lost(servers, dask_cluster):
     failed = second.wait(job.id, TIMEOUT)
     assert failed.status == "failed" and failed.error == LOST_WORKER
     with distributed.Client(dask_cluster, set_as_default=False) as client:
-        client.wait_for_workers(2, timeout=TIMEOUT)  # the nanny starts a new worker
+        client.wait_for_workers(2, timeout=TIMEOUT)  # its nanny has started a new worker
 
 
 def test_runs_of_a_dead_cluster_are_marked_interrupted(mnist, tmp_path):
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0"
-    )
+    pytest.importorskip("distributed")
+    cluster = LocalDaskCluster(workers=1, log_dir=tmp_path)
     store = ModelStore(tmp_path / "models")
-    jobs = ClusterJobs(store, cluster.scheduler_address, stale_after=3)
+    jobs = ClusterJobs(store, cluster.address, stale_after=3)
     running = jobs.submit(LONG, "running", owner="alice")
     queued = jobs.submit(LONG, "queued", owner="alice")
     training(jobs, running.id)
-    cluster.close()  # scheduler and worker gone, as when the training machine is switched off
+    cluster.kill()  # scheduler and worker gone at once, as when the training machine loses power
 
-    other = ClusterJobs(store, cluster.scheduler_address, stale_after=3)  # a server still up
+    other = ClusterJobs(store, cluster.address, stale_after=3)  # a server still up
 
     def interrupted(job_id):
         other.check()

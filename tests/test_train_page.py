@@ -163,6 +163,7 @@ def test_start_says_so_when_the_training_cluster_does_not_answer(models_dir, mon
     page = new_app().run()
     assert not page.exception
     assert any("No training is running" in text for text in texts(page.info))  # reads still work
+    assert "Runs train on the Dask cluster at tcp://127.0.0.1:9" in texts(page.caption)[0]
     set_numbers(page, **TINY)
     page.button(key="start").click().run()
     assert not page.exception

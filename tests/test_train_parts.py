@@ -2,7 +2,7 @@
 where the settings came from."""
 
 from mnist_cnn.config import PRESETS
-from mnist_cnn.jobs import Job, _add_progress
+from mnist_cnn.jobs import Job, add_progress
 from mnist_cnn.progress import Progress
 from mnist_cnn.ui.train import (
     COLOURS,
@@ -23,8 +23,8 @@ def fake_run(epochs: int = 2, batches: int = 50) -> Job:
             loss = 2.3 / step**0.5 * (1.3 if step % 2 else 0.7)  # noisy
             progress = Progress(epoch, epochs, batch, batches, 0.0, 0.0, None, None, 1.0, None,
                                 batch_loss=loss, batch_accuracy=min(1.0, 0.1 + step / 60))  # fmt: skip
-            _add_progress(job, "batch", progress)
-        _add_progress(
+            add_progress(job, "batch", progress)
+        add_progress(
             job, "epoch", Progress(epoch, epochs, batches, batches, 0.1, 0.9, 0.1, 0.95, 1.0, None)
         )
         job.epoch_history[-1].update(val_loss=0.1, val_accuracy=0.95)

@@ -7,8 +7,8 @@ training on a Dask cluster costs and gains (README, Speed).
 2. Throughput: runs per minute when RUNS runs are submitted at once to a cluster of one worker
    and to one of two workers.
 
-The cluster is a LocalCluster on 127.0.0.1 started here, with workers as the README starts them
-(one thread each, mnist_cnn.cluster preloaded). Every figure comes from the runs' own
+The cluster runs on 127.0.0.1, started with the README's commands (tools/cluster.py: one thread
+per worker, mnist_cnn.cluster preloaded). Every figure comes from the runs' own
 timestamps (submitted, finished), not from polling. On one machine the workers share its cores:
 two workers on two cores cannot be twice as fast; on two machines they would be.
 """
@@ -25,6 +25,7 @@ from mnist_cnn.cluster import ClusterJobs
 from mnist_cnn.config import PRESETS
 from mnist_cnn.jobs import JobManager
 from mnist_cnn.storage import ModelStore
+from tools.cluster import LocalDaskCluster
 
 CONFIG = PRESETS["quick"].replace(epochs=1)  # a real run of a few seconds
 TIMEOUT = 600
@@ -52,25 +53,10 @@ def overheads(jobs, config, count: int) -> tuple[float, float]:
     return statistics.median(extra), statistics.median(trained)
 
 
-def start_cluster(workers: int):
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-        preload=["mnist_cnn.cluster"],
-    )
-    with Client(cluster, set_as_default=False) as client:
-        client.wait_for_workers(workers)
-    return cluster
-
-
 def throughput(config, workers: int, runs: int, models_dir: str) -> float:
     """Runs per minute for `runs` runs submitted at once to `workers` warm workers."""
-    cluster = start_cluster(workers)
-    jobs = ClusterJobs(ModelStore(f"{models_dir}/{workers}-workers"), cluster.scheduler_address)
+    cluster = LocalDaskCluster(workers)
+    jobs = ClusterJobs(ModelStore(f"{models_dir}/{workers}-workers"), cluster.address)
     try:
         warm = [jobs.submit(config, "warm-up", "bench") for _ in range(workers)]
         for job in warm:
@@ -82,7 +68,7 @@ def throughput(config, workers: int, runs: int, models_dir: str) -> float:
         return 60 * runs / (last - first)
     finally:
         jobs.close()
-        cluster.close()
+        cluster.stop()
 
 
 def run(count: int, runs: int, tiny: bool) -> dict:
@@ -93,13 +79,13 @@ def run(count: int, runs: int, tiny: bool) -> dict:
         local = JobManager(ModelStore(f"{models_dir}/local"))
         local.warm_up()
         results["local_overhead"], results["local_train"] = overheads(local, config, count)
-        cluster = start_cluster(1)
+        cluster = LocalDaskCluster(1)
         try:
-            jobs = ClusterJobs(ModelStore(f"{models_dir}/cluster"), cluster.scheduler_address)
+            jobs = ClusterJobs(ModelStore(f"{models_dir}/cluster"), cluster.address)
             results["cluster_overhead"], results["cluster_train"] = overheads(jobs, config, count)
             jobs.close()
         finally:
-            cluster.close()
+            cluster.stop()
         print(f"2/2 throughput: {runs} runs on one worker, then on two…", file=sys.stderr)
         results["one_worker_runs_per_minute"] = throughput(config, 1, runs, models_dir)
         results["two_workers_runs_per_minute"] = throughput(config, 2, runs, models_dir)

@@ -564,11 +564,14 @@ def runs_list() -> None:
 
 def page() -> None:
     sidebar()
-    get_jobs().warm_up()  # the trainer loads TensorFlow and MNIST while the page is read
+    jobs = get_jobs()
+    jobs.warm_up()  # the trainer loads TensorFlow and MNIST while the page is read
     st.title("Train a network")
     if TOAST in st.session_state:
         st.toast(st.session_state.pop(TOAST))
-    if find_mnist_dir() is None:
+    if not jobs.trains_here:
+        st.caption(f"Runs train on the Dask cluster at {jobs.address}, one per worker.")
+    elif find_mnist_dir() is None:
         st.warning(
             "No local MNIST files found: training will try Keras's download (needs internet). "
             "To use files you have, start the app with `MNIST_DATA_DIR=folder-with-the-four-gz-files`."
