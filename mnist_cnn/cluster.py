@@ -183,10 +183,10 @@ class ClusterJobs:
         """Record a new run (queued, listed at once on every server) and send it to the
         cluster; returns its Job. Raises ClusterUnavailable, and records nothing, when the
         cluster cannot take it."""
+        check_extras(extra_images, extra_labels)
+        client = self.client()  # first: it says so when Dask is not installed
         from distributed import fire_and_forget
 
-        check_extras(extra_images, extra_labels)
-        client = self.client()
         self.warm_up()
         record = self.store.new_run(name, config, status=Status.QUEUED)
         record.host = self.address  # the cluster's, not this server's: see JobManager.recover

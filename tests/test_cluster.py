@@ -166,6 +166,15 @@ def test_start_says_why_when_the_cluster_does_not_answer(tmp_path):
     assert jobs.jobs() == [] and jobs.running() == [] and jobs.queued() == []
 
 
+def test_start_says_how_to_install_dask_when_it_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if it were not installed
+    store = ModelStore(tmp_path / "models")
+    jobs = ClusterJobs(store, "tcp://127.0.0.1:9")
+    with pytest.raises(ClusterUnavailable, match="Dask is not installed.*requirements-cluster"):
+        jobs.submit(TINY, "no dask", owner="alice")
+    assert [record.id for record in store.list()] == ["shipped"]
+
+
 def test_open_jobs_chooses_the_back_end(tmp_path, monkeypatch):
     store = ModelStore(tmp_path / "models")
     monkeypatch.delenv("MNIST_CNN_CLUSTER", raising=False)
