@@ -137,11 +137,12 @@ class ClusterJobs:
         self._read: dict[str, tuple] = {}  # run id -> (its files' version, its Job as read)
         self._beats: dict[str, tuple] = {}  # run id -> (heartbeat, monotonic time it changed)
         self._checker: threading.Thread | None = None
+        self._connecting = threading.Lock()  # held while connecting, which may take seconds
 
     # --- the cluster ---
     def client(self):
         """The Dask client, connected on first use; ClusterUnavailable says why it cannot be."""
-        with self._lock:
+        with self._connecting:  # not self._lock: the pages read on meanwhile
             if self._client is not None and self._client.status == "running":
                 return self._client
             try:
@@ -156,7 +157,7 @@ class ClusterJobs:
             except (OSError, TimeoutError, ValueError) as error:
                 raise ClusterUnavailable(
                     f"The training cluster at {self.address} does not answer ({error}). Start "
-                    "its scheduler and a worker (README: Training on a cluster), or unset "
+                    "its scheduler and a worker (README: Beyond one laptop), or unset "
                     "MNIST_CNN_CLUSTER to train on this machine."
                 ) from error
             return self._client
@@ -171,7 +172,7 @@ class ClusterJobs:
                 self._checker.start()
 
     def close(self) -> None:
-        with self._lock:
+        with self._connecting:
             if self._client is not None:
                 self._client.close()
                 self._client = None
