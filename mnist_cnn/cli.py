@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 from mnist_cnn.config import FIELD_TYPES, PRESETS, SETTINGS, TrainConfig
-from mnist_cnn.jobs import CLUSTER_VARIABLE
+from mnist_cnn.jobs import cluster_address
 from mnist_cnn.progress import Progress, TrainingCallback
 from mnist_cnn.quiet import load_tensorflow
 
@@ -89,7 +89,7 @@ def command_train(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)  # bad values fail here, before any data is read
     name = args.name or f"{args.preset} preset (CLI)"
-    cluster = args.cluster or os.environ.get(CLUSTER_VARIABLE, "").strip()
+    cluster = cluster_address(args.cluster)
     if cluster:
         return train_on_cluster(config, name, cluster, args)
     if args.handwriting_dir:  # read by training when --real-digits asks for pen-written digits
@@ -107,7 +107,6 @@ def command_train(args: argparse.Namespace) -> int:
 def train_on_cluster(config: TrainConfig, name: str, address: str, args) -> int:
     """Send the run to the Dask cluster, show its progress here; Ctrl+C stops it."""
     from mnist_cnn.cluster import ClusterJobs, ClusterUnavailable
-    from mnist_cnn.jobs import FINAL
     from mnist_cnn.storage import HOST, ModelStore
 
     if args.out or args.data_dir or args.handwriting_dir:
@@ -126,7 +125,7 @@ def train_on_cluster(config: TrainConfig, name: str, address: str, args) -> int:
     print(f"Training on the cluster at {address}; saving to {jobs.store.root / job.id}",
           file=sys.stderr)  # fmt: skip
     terminal, epochs_shown, stopping = TerminalProgress(), 0, False
-    while job.status not in FINAL and job.status != "interrupted":
+    while job.status.is_active:
         try:
             time.sleep(0.2)
             job = jobs.get(job.id) or job

@@ -39,7 +39,7 @@ from pathlib import Path
 
 from mnist_cnn.config import TrainConfig
 from mnist_cnn.data import load_mnist
-from mnist_cnn.jobs import FINAL, Job, add_progress, check_extras, warm_up_training
+from mnist_cnn.jobs import Job, add_progress, check_extras, warm_up_training
 from mnist_cnn.progress import Progress, TrainingCallback
 from mnist_cnn.status import Status
 from mnist_cnn.storage import ModelFileError, ModelStore, write_json_atomic
@@ -78,9 +78,10 @@ class RunFiles:
             file.write(who)
         return True
 
-    def claimed_by(self) -> str | None:
+    def text(self, name: str) -> str | None:
+        """A file's text (`claim`, `heartbeat`), or None if it is not there."""
         with contextlib.suppress(OSError):
-            return (self.directory / "claim").read_text()
+            return (self.directory / name).read_text()
         return None
 
     def read(self, name: str) -> dict | None:
@@ -105,11 +106,6 @@ class RunFiles:
                     return None
                 stamps.append(None)
         return tuple(stamps)
-
-    def heartbeat(self) -> str | None:
-        with contextlib.suppress(OSError):
-            return (self.directory / "heartbeat").read_text()
-        return None
 
     def beat(self) -> None:
         self.write("heartbeat", {"at": time.time()})
@@ -213,7 +209,7 @@ class ClusterJobs:
         future.add_done_callback(self._task_ended)
         with self._lock:
             self._futures[record.id] = future
-            self._seen = (-1e9, [])
+            self._forget()
         return self.get(record.id)
 
     def cancel(self, job_id: str) -> bool:
@@ -224,7 +220,7 @@ class ClusterJobs:
             return False  # a worker took it a moment ago: stop it instead
         with self._lock:
             future = self._futures.pop(job_id, None)
-            self._seen = (-1e9, [])
+            self._forget()
         if future is not None:
             with contextlib.suppress(Exception):
                 future.cancel()
@@ -239,6 +235,10 @@ class ClusterJobs:
             return False
         RunFiles(self.store.root / job_id).request_stop()
         return True
+
+    def _forget(self) -> None:
+        """Read the folder again at the next look (the lock is held)."""
+        self._seen = (-1e9, [])
 
     def _status(self, job_id: str) -> Status | None:
         """The run's status as its folder says now (not as last read)."""
@@ -274,7 +274,7 @@ class ClusterJobs:
             job = self.get(job_id)
             if job is None:  # cancelled: its folder is gone
                 raise KeyError(f"No run {job_id} on the cluster (cancelled?).")
-            if job.status in FINAL or job.status == Status.INTERRUPTED:
+            if not job.status.is_active:
                 return job
             if time.monotonic() > deadline:
                 raise TimeoutError(f"Job {job_id} is still {job.status}.")
@@ -338,12 +338,9 @@ class ClusterJobs:
             return
         with contextlib.suppress(Exception):
             error = future.exception()
-            record = self.store.get(run_id)
-            if record.status.is_active:
-                record.status = Status.FAILED
-                killed = type(error).__name__ == "KilledWorker"
-                record.error = LOST_WORKER if killed else f"{type(error).__name__}: {error}"
-                self.store.update(record)
+            killed = type(error).__name__ == "KilledWorker"
+            why = LOST_WORKER if killed else f"{type(error).__name__}: {error}"
+            end_run(self.store, run_id, Status.FAILED, why)
 
     def _check_forever(self) -> None:
         while True:
@@ -362,7 +359,7 @@ class ClusterJobs:
             if job.status not in (Status.STARTING, Status.RUNNING):
                 self._beats.pop(job.id, None)
                 continue
-            beat = RunFiles(self.store.root / job.id).heartbeat()
+            beat = RunFiles(self.store.root / job.id).text("heartbeat")
             last = self._beats.get(job.id)
             if last is None or last[0] != beat:
                 self._beats[job.id] = (beat, now)
@@ -385,19 +382,25 @@ class ClusterJobs:
                         marked.append(job.id)
         if marked:
             with self._lock:
-                self._seen = (-1e9, [])
+                self._forget()
         return marked
 
     def _interrupt(self, run_id: str, why: str) -> bool:
-        try:
-            record = self.store.get(run_id)
-        except ModelFileError:
-            return False
-        if not record.status.is_active:
-            return False
-        record.status, record.error = Status.INTERRUPTED, why
-        self.store.update(record)
-        return True
+        return end_run(self.store, run_id, Status.INTERRUPTED, why)
+
+
+def end_run(store: ModelStore, run_id: str, status: Status, why: str) -> bool:
+    """End a run that is still queued, starting or running with `status` and `why`. False when
+    it is over already, or gone (cancelled)."""
+    try:
+        record = store.get(run_id)
+    except ModelFileError:
+        return False
+    if not record.status.is_active:
+        return False
+    record.status, record.error = status, why
+    store.update(record)
+    return True
 
 
 def _known_keys(keys: list[str], dask_scheduler=None) -> list[str]:
@@ -485,7 +488,8 @@ def _heartbeat(files: RunFiles):
 
 
 def train_on_worker(models_dir, run_id, config, extra_images=None, extra_labels=None) -> str:
-    """The Dask task: train one run from the shared models folder; returns its status."""
+    """The Dask task: train one run from the shared models folder; returns its status (or
+    "already taken")."""
     from mnist_cnn.runs import train_run  # loads TensorFlow
 
     store = ModelStore(models_dir)
@@ -516,17 +520,10 @@ def train_on_worker(models_dir, run_id, config, extra_images=None, extra_labels=
 
 def _already_taken(store: ModelStore, files: RunFiles, run_id: str) -> str:
     """The run was cancelled, or Dask gives it again because the worker training it was lost
-    (killed, out of memory): then it fails, saying so."""
-    if files.claimed_by() == CANCELLED:
-        return CANCELLED
-    try:
-        record = store.get(run_id)
-    except ModelFileError:
-        return CANCELLED  # cancelled, and its folder is gone
-    if record.status.is_active:
-        record.status, record.error = Status.FAILED, LOST_WORKER
-        store.update(record)
-    return str(record.status)
+    (killed, out of memory): then it fails, saying so, unless it ended meanwhile."""
+    if files.text("claim") != CANCELLED:
+        end_run(store, run_id, Status.FAILED, LOST_WORKER)  # nothing if it is over, or gone
+    return "already taken"
 
 
 def dask_setup(worker) -> None:

@@ -49,11 +49,17 @@ _SPAWN = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads
 CLUSTER_VARIABLE = "MNIST_CNN_CLUSTER"  # the Dask scheduler's address, e.g. tcp://10.0.0.5:8786
 
 
+def cluster_address(given: str | None = None) -> str:
+    """The Dask scheduler's address to train on: `given`, else MNIST_CNN_CLUSTER; "" for none
+    (train on this machine)."""
+    return (given or os.environ.get(CLUSTER_VARIABLE, "")).strip()
+
+
 def open_jobs(store: ModelStore, data_dir: str | None = None, cluster: str | None = None):
     """The job back end: a Dask cluster when `cluster` (else MNIST_CNN_CLUSTER) gives its
     scheduler's address, else this machine. Connecting waits for the first submit, so pages that
     only read runs work while the cluster is down."""
-    cluster = cluster or os.environ.get(CLUSTER_VARIABLE, "").strip()
+    cluster = cluster_address(cluster)
     if cluster:
         from mnist_cnn.cluster import ClusterJobs
 

@@ -7,12 +7,11 @@ A browser session enters the passphrase once; it is kept in its session state an
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import streamlit as st
 
-from mnist_cnn.jobs import CLUSTER_VARIABLE, open_jobs
+from mnist_cnn.jobs import cluster_address, open_jobs
 from mnist_cnn.permissions import Classroom, teacher_passphrase
 from mnist_cnn.storage import ModelFileError, ModelStore, default_models_dir
 
@@ -28,7 +27,7 @@ def _jobs(models_dir: str, cluster: str):
 def get_jobs():
     """The server's job back end, shared by every browser: this machine (one training at a
     time), or the Dask cluster that MNIST_CNN_CLUSTER names (see mnist_cnn.jobs.open_jobs)."""
-    return _jobs(str(default_models_dir()), os.environ.get(CLUSTER_VARIABLE, "").strip())
+    return _jobs(str(default_models_dir()), cluster_address())
 
 
 def owner() -> str:
