@@ -9,6 +9,10 @@ Each drawing is two files, named by its number (000001, 000002, ...):
     <id>.png    the drawing exactly as the canvas gave it
     <id>.json   label, the model's guess, the model id, when, and the 28x28 image (0-255 rows)
 
+A label is a digit 0-9 or NOT_A_DIGIT (10: a mark that is no digit, the 11th output of a network
+trained with `not_a_digit`); `label_text` and `parse_label` turn labels into words and back, as
+the pages, the export and the command line show and read them ("7", "not-a-digit").
+
 Both are written through a temporary file and a rename, the PNG first; a drawing exists once its
 JSON does. Files that cannot be read are reported by `scan()` and skipped, never deleted.
 
@@ -30,6 +34,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from mnist_cnn.handwriting import NOT_A_DIGIT
 from mnist_cnn.storage import default_models_dir, now_iso, write_json_atomic, write_temporary
 
 HELD_OUT_EVERY = 5  # drawings number 5, 10, 15, ... are never trained on
@@ -37,6 +42,26 @@ SPLITS = ("all", "train", "held_out")
 MAX_SIDE = 4096  # larger original images are refused
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ID_PATTERN = re.compile(r"[0-9]{6,}")
+LABELS = (*range(10), NOT_A_DIGIT)  # every label a drawing can have
+NOT_A_DIGIT_WORD = "not-a-digit"  # NOT_A_DIGIT in the export and on the command line
+NOT_A_DIGIT_TEXT = "not a digit"  # NOT_A_DIGIT on the pages
+
+
+def label_text(label: int, words: str = NOT_A_DIGIT_TEXT) -> str:
+    """A label as the pages show it: "7", or "not a digit" (`words` for NOT_A_DIGIT)."""
+    return words if label == NOT_A_DIGIT else str(label)
+
+
+def parse_label(text: str) -> int:
+    """A label from text: "0" to "9", or "not-a-digit" / "not a digit" (any case)."""
+    cleaned = str(text).strip().lower()
+    if cleaned in (NOT_A_DIGIT_WORD, NOT_A_DIGIT_TEXT):
+        return NOT_A_DIGIT
+    if len(cleaned) == 1 and cleaned.isdigit():
+        return int(cleaned)
+    raise ValueError(
+        f"A label is a digit from 0 to 9 or {NOT_A_DIGIT_WORD}. Received: label={text!r}"
+    )
 
 
 def default_class_dir() -> Path:
@@ -51,8 +76,8 @@ class Entry:
     """One saved drawing."""
 
     id: str  # "000012"
-    label: int  # the digit it really is
-    guess: int | None  # what the model read when it was saved
+    label: int  # the digit it really is, or NOT_A_DIGIT
+    guess: int | None  # what the model read when it was saved (a digit or NOT_A_DIGIT)
     model_id: str  # the model that made the guess
     created_at: str
     image28: np.ndarray = field(repr=False, compare=False)  # (28, 28) uint8, ink 255 on 0
@@ -75,16 +100,27 @@ def stack(entries: list[Entry]) -> tuple[np.ndarray, np.ndarray]:
     return images, np.array([entry.label for entry in entries], np.uint8)
 
 
+def read_labels(model, images: np.ndarray) -> np.ndarray:
+    """What the model reads in each (N, 28, 28) uint8 image, as the Draw page does: a digit, or
+    NOT_A_DIGIT when its "not a digit" output says so (only networks that have one)."""
+    from mnist_cnn.model import to_model_input  # imports TensorFlow: only when scoring
+    from mnist_cnn.predict import Prediction
+
+    network = getattr(model, "model", model)
+    outputs = np.asarray(network.predict_on_batch(to_model_input(images)))
+    predictions = [Prediction.from_outputs(row) for row in outputs]
+    return np.array([NOT_A_DIGIT if p.not_a_digit else p.digit for p in predictions], np.uint8)
+
+
 def accuracy(model, entries: list[Entry]) -> float | None:
-    """Fraction of these drawings the model reads right; None when there are none.
+    """Fraction of these drawings the model reads right (a mark labelled "not a digit" is read
+    right when the model says so); None when there are none.
 
     `model` is a keras model or anything with a `.model` (such as a Predictor)."""
     if not entries:
         return None
     images, labels = stack(entries)
-    from mnist_cnn.evaluation import evaluate  # imports TensorFlow: only when scoring
-
-    return evaluate(getattr(model, "model", model), images, labels).accuracy
+    return float(np.mean(read_labels(model, images) == labels))
 
 
 def original_on_black(entry: Entry) -> np.ndarray:
@@ -106,12 +142,13 @@ class ClassDigits:
 
         original: the drawing as drawn, a PIL image or an array ((H, W) or (H, W, 1-4) channels;
         uint8, or float in [0, 1]). image28: the (28, 28) network input, uint8 or float in [0, 1].
-        label: the true digit; guess: the model's digit (or None); model_id: the model that guessed.
+        label: the true digit, or NOT_A_DIGIT; guess: the model's digit, NOT_A_DIGIT or None;
+        model_id: the model that guessed.
         """
         png = _png_bytes(original)
         pixels = _image28(image28)
-        label = _digit(label, "label")
-        guess = None if guess is None else _digit(guess, "guess")
+        label = _label(label, "label")
+        guess = None if guess is None else _label(guess, "guess")
         if not isinstance(model_id, str) or not model_id.strip() or len(model_id) > 100:
             raise ValueError(f"model_id must be a short non-empty string. Received: {model_id=!r}")
         self.root.mkdir(parents=True, exist_ok=True)
@@ -201,11 +238,17 @@ class ClassDigits:
         """(images uint8 (N, 28, 28), labels uint8 (N,)) of a split."""
         return stack(self.entries(split))
 
-    def training_arrays(self, repeat: int = 1) -> tuple[np.ndarray, np.ndarray]:
-        """The "train" split with each drawing repeated `repeat` times: extra training data."""
+    def training_arrays(
+        self, repeat: int = 1, not_a_digit: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The "train" split with each drawing repeated `repeat` times: extra training data.
+        not_a_digit: whether the network has the 11th output; without it the drawings labelled
+        NOT_A_DIGIT are left out (it has nothing to learn them with)."""
         if isinstance(repeat, bool) or not isinstance(repeat, int) or not 1 <= repeat <= 1000:
             raise ValueError(f"repeat must be a whole number from 1 to 1000. Received: {repeat=!r}")
         images, labels = self.arrays("train")
+        if not not_a_digit:
+            images, labels = images[labels != NOT_A_DIGIT], labels[labels != NOT_A_DIGIT]
         return np.repeat(images, repeat, axis=0), np.repeat(labels, repeat)
 
     def accuracy(self, model, split: str = "all") -> float | None:
@@ -228,9 +271,10 @@ class ClassDigits:
                 png = io.BytesIO()
                 Image.fromarray(entry.image28, "L").save(png, format="PNG")
                 archive.writestr(f"class-digits/{small}", png.getvalue())
-                guess = "" if entry.guess is None else entry.guess
+                label = label_text(entry.label, NOT_A_DIGIT_WORD)
+                guess = "" if entry.guess is None else label_text(entry.guess, NOT_A_DIGIT_WORD)
                 table.writerow(
-                    [entry.id, entry.label, guess, entry.model_id, entry.created_at]
+                    [entry.id, label, guess, entry.model_id, entry.created_at]
                     + [entry.split, original, small]
                 )
             archive.writestr("class-digits/labels.csv", rows.getvalue())
@@ -245,9 +289,12 @@ def _check_split(split) -> None:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}. Received: {split=!r}")
 
 
-def _digit(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= 9:
-        raise ValueError(f"{name} must be a digit from 0 to 9. Received: {name}={value!r}")
+def _label(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value not in LABELS:
+        raise ValueError(
+            f"{name} must be a digit from 0 to 9 or NOT_A_DIGIT ({NOT_A_DIGIT}). "
+            f"Received: {name}={value!r}"
+        )
     return int(value)
 
 
@@ -312,8 +359,8 @@ def _entry(record: dict, original_path: Path) -> Entry:
         raise ValueError("model_id and created_at must be text")
     return Entry(
         id=record["id"],
-        label=_digit(record["label"], "label"),
-        guess=None if guess is None else _digit(guess, "guess"),
+        label=_label(record["label"], "label"),
+        guess=None if guess is None else _label(guess, "guess"),
         model_id=model_id,
         created_at=created_at,
         image28=pixels.astype(np.uint8),

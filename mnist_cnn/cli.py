@@ -221,7 +221,7 @@ def command_predict(args: argparse.Namespace) -> int:
         elif prediction is None:
             print(f"{path}: blank (no digit found)")
         elif prediction.not_a_digit:
-            print(f"{path}: {prediction.not_a_digit_message()}")
+            print(f"{path}: {prediction.not_a_digit_message()}; {prediction.if_a_digit_message()}")
         else:
             print(f"{path}: {prediction.digit} ({100 * prediction.confidence:.1f}% sure)")
     return 1 if failures else 0

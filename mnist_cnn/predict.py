@@ -44,14 +44,15 @@ class Prediction:
         return [(int(digit), float(self.probabilities[digit])) for digit in order]
 
     def not_a_digit_message(self) -> str:
-        """What the pages say instead of a digit when the drawing is no digit ("" otherwise)."""
+        """What the pages say instead of a digit when the drawing is no digit ("" otherwise):
+        "Not a digit · 97% sure"."""
         if not self.not_a_digit:
             return ""
-        # the digit's own probability, as the bars show it: how likely, if it is a digit at all
-        return (
-            f"This does not look like a digit. Best guess: {self.digit}, "
-            f"{100 * self.confidence:.0f}% if it is one"
-        )
+        return f"Not a digit · {round(100 * self.not_a_digit_probability)}% sure"
+
+    def if_a_digit_message(self) -> str:
+        """The best digit, with its probability as the bars show it: if it is a digit at all."""
+        return f"If it is a digit, most likely {self.digit} ({100 * self.confidence:.0f}%)"
 
 
 class Predictor:

@@ -198,6 +198,11 @@ def train(
         train_images = np.concatenate([train_images, drawings])
         train_labels = np.concatenate([train_labels, drawing_labels])
     if extra_images is not None and len(extra_images):
+        if not config.not_a_digit and np.any(np.asarray(extra_labels) > 9):
+            raise ValueError(
+                "Images labelled 'not a digit' (10) need a network with that output: set "
+                "not_a_digit, or leave them out. Received: extra_labels with 10"
+            )
         train_images = np.concatenate([train_images, np.asarray(extra_images, np.uint8)])
         train_labels = np.concatenate([train_labels, np.asarray(extra_labels, np.uint8)])
     count = len(train_images)

@@ -9,7 +9,7 @@ from conftest import ONE, SEVEN, canvas_image
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from mnist_cnn.classdata import ClassDigits
+from mnist_cnn.classdata import NOT_A_DIGIT, ClassDigits
 from mnist_cnn.jobs import JobManager
 from mnist_cnn.predict import Predictor
 from mnist_cnn.preprocess import preprocess
@@ -67,7 +67,7 @@ def test_the_gallery_and_the_scores(class_dir, shipped_model):
     ]
     assert captions(app, 7) == ["#2 · model: 3 ✗", "#3 · model: 3 ✗"]
     counts = [metric.value for metric in block(app, "counts").get("metric")]
-    assert counts == list("0103000200")  # per digit, 0 to 9
+    assert counts == list("01030002000")  # per digit, 0 to 9, then "not a digit"
 
     predictor = Predictor(shipped_model)
     scores = {metric.label: metric.value for metric in block(app, "scores").get("metric")}
@@ -183,3 +183,60 @@ def test_the_train_page_adds_only_the_training_drawings(monkeypatch, class_dir):
     app.checkbox(key="use-class-digits").uncheck().run()
     app.button(key="start").click().run()
     assert submitted[1][3:] == (None, None)
+
+
+# --- a teacher in charge, and "not a digit" ---------------------------------------------------
+
+
+def test_with_a_passphrase_only_the_teacher_deletes_drawings_or_sees_the_folder(
+    class_dir, monkeypatch
+):
+    monkeypatch.setenv("MNIST_CNN_TEACHER_KEY", "owl feathers")
+    fill(ClassDigits(class_dir), [2, 4])
+    student = page("pages/class_digits.py").run()
+    assert not student.exception
+    assert "Only the teacher can delete the class's drawings." in texts(student.caption)
+    assert not [box for box in student.selectbox if box.key == "delete-choice"]
+    assert not any(str(class_dir) in text for text in texts(student.caption))  # no server path
+    assert [button.key for button in student.get("download_button")] == ["export"]
+
+    teacher = page("pages/class_digits.py").run()
+    teacher.text_input(key="teacher-passphrase").set_value("owl feathers").run()
+    assert any(str(class_dir) in text for text in texts(teacher.caption))
+    teacher.selectbox(key="delete-choice").set_value("000002").run()
+    teacher.checkbox(key="delete-sure-000002").check().run()
+    teacher.button(key="delete").click().run()
+    assert [entry.id for entry in ClassDigits(class_dir).entries()] == ["000001"]
+
+
+def texts(elements) -> list[str]:
+    return [element.value for element in elements]
+
+
+def test_this_is_right_under_not_a_digit_saves_not_a_digit(draw_page, class_dir):
+    from conftest import cross_on_canvas
+
+    draw_page.drawn["image"] = cross_on_canvas()
+    draw_page.run()
+    assert any(text.startswith("# Not a digit · ") for text in texts(draw_page.markdown))
+    assert draw_page.selectbox(key="feedback-label").options[-1] == "not a digit"
+    draw_page.button(key="feedback-right").click().run()
+    (entry,) = ClassDigits(class_dir).entries()
+    assert (entry.label, entry.guess) == (NOT_A_DIGIT, NOT_A_DIGIT)  # never a digit
+    assert draw_page.success[0].value == "Saved as not a digit — thank you!"
+
+    gallery = page("pages/class_digits.py").run()
+    assert [metric.value for metric in block(gallery, "counts").get("metric")][-1] == "1"
+    assert block(gallery, f"gallery-{NOT_A_DIGIT}").get("subheader")[0].value == (
+        "Not a digit · 1 drawing"
+    )
+    assert captions(gallery, NOT_A_DIGIT) == ["#1 · model: not a digit ✓"]
+
+    draw_page.drawn["image"] = canvas_image(SEVEN)  # a digit the student says is no digit
+    draw_page.run()
+    draw_page.selectbox(key="feedback-label").set_value(NOT_A_DIGIT).run()
+    draw_page.button(key="feedback-save").click().run()
+    assert [(entry.label, entry.guess) for entry in ClassDigits(class_dir).entries()] == [
+        (NOT_A_DIGIT, NOT_A_DIGIT),
+        (NOT_A_DIGIT, 7),
+    ]

@@ -9,8 +9,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_cnn.classdata import ClassDigits, default_class_dir
+from mnist_cnn.classdata import (
+    LABELS,
+    NOT_A_DIGIT,
+    ClassDigits,
+    default_class_dir,
+    label_text,
+    parse_label,
+)
 from mnist_cnn.config import TrainConfig
+from mnist_cnn.handwriting import NOT_A_DIGIT as NETWORK_NOT_A_DIGIT
 from mnist_cnn.predict import Predictor
 from mnist_cnn.preprocess import preprocess
 from mnist_cnn.training import TrainingCallback, train
@@ -108,6 +116,30 @@ def test_export_zip_holds_every_drawing_and_a_labels_table(store):
         assert np.array_equal(np.asarray(small), entry.image28)
 
 
+def test_not_a_digit_is_kept_listed_exported_and_trained_only_with_its_output(store):
+    from conftest import cross_on_canvas
+
+    assert NOT_A_DIGIT == NETWORK_NOT_A_DIGIT == 10 and (*range(10), 10) == LABELS
+    assert [label_text(label) for label in (0, 7, NOT_A_DIGIT)] == ["0", "7", "not a digit"]
+    for text, label in (("7", 7), (" not-a-digit ", 10), ("Not a digit", 10), ("0", 0)):
+        assert parse_label(text) == label
+    for bad in ("10", "x", "", "-1", "seven"):
+        with pytest.raises(ValueError, match="0 to 9 or not-a-digit. Received"):
+            parse_label(bad)
+
+    cross = cross_on_canvas()
+    store.add(cross, preprocess(cross).image, NOT_A_DIGIT, NOT_A_DIGIT, "shipped")
+    fill(store, [3])
+    assert [(entry.label, entry.guess) for entry in store.entries()] == [(10, 10), (3, 0)]
+    rows = zipfile.ZipFile(io.BytesIO(store.export_zip())).read("class-digits/labels.csv")
+    assert [row.split(",")[:3] for row in rows.decode().splitlines()[1:]] == [
+        ["000001", "not-a-digit", "not-a-digit"],
+        ["000002", "3", "0"],
+    ]
+    assert store.training_arrays(2, not_a_digit=True)[1].tolist() == [10, 10, 3, 3]
+    assert store.training_arrays(2)[1].tolist() == [3, 3]  # ten outputs: nothing to learn it with
+
+
 def test_every_fifth_drawing_is_held_out_for_good(store):
     fill(store, [digit % 10 for digit in range(12)])
     held_out = [entry.id for entry in store.entries("held_out")]
@@ -137,10 +169,20 @@ def test_accuracy_is_what_the_predictor_reads(store, shipped_model):
     for number, label in enumerate(labels):
         original, image28 = drawing(number % 10, seed=number)
         store.add(original, image28, label, None, "shipped")
+    from conftest import cross_on_canvas
+
+    cross = cross_on_canvas()  # labelled "not a digit": right when the model says so
+    store.add(cross, preprocess(cross).image, NOT_A_DIGIT, None, "shipped")
     predictor = Predictor(shipped_model)
+    assert predictor.predict(store.entries()[-1].image28 / 255).not_a_digit
+
+    def read(entry):
+        prediction = predictor.predict(entry.image28 / 255)
+        return NOT_A_DIGIT if prediction.not_a_digit else prediction.digit
+
     for split in ("all", "train", "held_out"):
         entries = store.entries(split)
-        right = [predictor.predict(entry.image28 / 255).digit == entry.label for entry in entries]
+        right = [read(entry) == entry.label for entry in entries]
         assert store.accuracy(predictor, split) == pytest.approx(np.mean(right))
         assert store.accuracy(shipped_model, split) == store.accuracy(predictor, split)
     assert store.accuracy(predictor) < 1
@@ -149,7 +191,7 @@ def test_accuracy_is_what_the_predictor_reads(store, shipped_model):
 @pytest.mark.parametrize(
     "change",
     [
-        {"label": 10},
+        {"label": 11},
         {"label": -1},
         {"label": True},
         {"label": 3.0},

@@ -4,6 +4,7 @@ Only a real browser can draw (see tests/browser); here the fake canvas hands the
 prepared RGBA image, exactly the kind of array streamlit-drawable-canvas returns.
 """
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -58,8 +59,8 @@ def test_unsure_prediction_names_two_guesses(draw_page):
     draw_page.run()
     texts = markdown_values(draw_page)
     headline = next((text for text in texts if text.startswith("# ")), None)
-    if headline is None:  # the network may see that it is no digit at all
-        assert any("does not look like a digit" in text for text in texts)
+    if headline.startswith("# Not a digit"):  # the network may see that it is no digit at all
+        assert any("if it is a digit" in text for text in texts)
     elif int(headline.split("·")[1].split("%")[0]) < 70:
         assert any("unsure" in text for text in texts)
 
@@ -69,10 +70,12 @@ def test_a_mark_that_is_no_digit_is_said_so_in_words(draw_page):
     draw_page.run()
     assert not draw_page.exception
     texts = markdown_values(draw_page)
-    assert any(
-        text.startswith("### This does not look like a digit. Best guess: ") for text in texts
-    )
-    assert not any(text.startswith("# ") for text in texts)  # no confident digit
+    headline = next(text for text in texts if text.startswith("# "))
+    assert re.fullmatch(r"# Not a digit · \d+% sure", headline)  # how sure it is no digit
+    assert draw_page.caption[0].value.startswith("If it is a digit, most likely ")
+    # the bars say they are "if it is a digit", and none is the winner's red
+    assert "**Probability of each digit, if it is a digit**" in texts
+    assert "#ff4b4b" not in draw_page.container("probabilities").html[0].body
 
 
 def test_bad_canvas_data_gives_a_message_not_a_crash(draw_page):

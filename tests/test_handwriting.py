@@ -114,9 +114,8 @@ def test_the_not_a_digit_message():
     outputs = np.array([0.01] * 8 + [0.31, 0.0, 0.61], np.float32)  # 8: 31%; not a digit: 61%
     prediction = Prediction.from_outputs(outputs / outputs.sum())
     assert prediction.not_a_digit and prediction.digit == 8
-    assert prediction.not_a_digit_message() == (
-        "This does not look like a digit. Best guess: 8, 79% if it is one"  # as the bars show
-    )
+    assert prediction.not_a_digit_message() == "Not a digit · 61% sure"
+    assert prediction.if_a_digit_message() == "If it is a digit, most likely 8 (79%)"
     assert prediction.probabilities.sum() == pytest.approx(1)
     sure = Prediction.from_outputs(np.eye(11)[3])
     assert not sure.not_a_digit and sure.not_a_digit_message() == ""

@@ -311,7 +311,7 @@ def test_the_teacher_enters_the_passphrase_once_and_may_do_everything(with_teach
     teacher.text_input(key=f"rename-{record.id}").set_value("class model")
     teacher.button(key="rename").click().run()
     assert not teacher.error and store.get(record.id).name == "class model"
-    teacher.button(key="leave-teacher").click().run()
+    teacher.button(key="sign-out").click().run()
     assert teacher.button(key="rename").disabled
 
 

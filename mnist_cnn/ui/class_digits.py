@@ -8,7 +8,17 @@ import datetime
 import numpy as np
 import streamlit as st
 
-from mnist_cnn.classdata import HELD_OUT_EVERY, ClassDigits, Entry, accuracy, original_on_black
+from mnist_cnn.classdata import (
+    HELD_OUT_EVERY,
+    LABELS,
+    ClassDigits,
+    Entry,
+    accuracy,
+    label_text,
+    original_on_black,
+)
+from mnist_cnn.permissions import Action, NotAllowed
+from mnist_cnn.ui.classroom import classroom, me
 from mnist_cnn.ui.models import active_model, sidebar
 from mnist_cnn.ui.names import plain
 from mnist_cnn.ui.widgets import enlarge
@@ -31,7 +41,7 @@ def thumbnail(entry: Entry, as_drawn: bool) -> np.ndarray:
 
 
 def guess_text(entry: Entry) -> str:
-    return "?" if entry.guess is None else str(entry.guess)
+    return "?" if entry.guess is None else label_text(entry.guess)
 
 
 def caption(entry: Entry) -> str:
@@ -65,10 +75,11 @@ def show_scores(record, predictor, entries: list[Entry]) -> None:
 
 
 def show_counts(entries: list[Entry]) -> None:
-    counts = np.bincount([entry.label for entry in entries], minlength=10)
+    counts = np.bincount([entry.label for entry in entries], minlength=len(LABELS))
     with st.container(key="counts"):
-        for digit, column in enumerate(st.columns(10)):
-            column.metric(f"{digit}s", int(counts[digit]))
+        for label, column in zip(LABELS, st.columns(len(LABELS)), strict=True):
+            name = "not a digit" if label == LABELS[-1] else f"{label}s"
+            column.metric(name, int(counts[label]))
 
 
 def show_gallery(entries: list[Entry]) -> None:
@@ -77,18 +88,22 @@ def show_gallery(entries: list[Entry]) -> None:
         "Under each drawing: its number, what the model read when it was saved (✓ right, "
         "✗ wrong), and “held out” if it is never trained on."
     )
-    for digit in range(10):
-        drawings = [entry for entry in entries if entry.label == digit]
+    for label in LABELS:
+        drawings = [entry for entry in entries if entry.label == label]
         if drawings:
-            with st.container(key=f"gallery-{digit}"):
-                st.subheader(f"{digit} · {len(drawings)} drawing{'s' * (len(drawings) > 1)}")
+            with st.container(key=f"gallery-{label}"):
+                name = label_text(label).capitalize()
+                st.subheader(f"{name} · {len(drawings)} drawing{'s' * (len(drawings) > 1)}")
                 images = [thumbnail(entry, as_drawn) for entry in drawings]
                 st.image(images, caption=[caption(entry) for entry in drawings], width=THUMBNAIL)
 
 
 def delete_form(store: ClassDigits, entries: list[Entry]) -> None:
+    if not classroom().may(Action.DELETE_DRAWING, me()):
+        st.caption("Only the teacher can delete the class's drawings.")
+        return
     names = {
-        entry.id: f"#{int(entry.id)}: a {entry.label}, model said {guess_text(entry)} "
+        entry.id: f"#{int(entry.id)}: {label_text(entry.label)}, model said {guess_text(entry)} "
         f"({entry.created_at[:16].replace('T', ' ')})"
         for entry in entries
     }
@@ -98,10 +113,11 @@ def delete_form(store: ClassDigits, entries: list[Entry]) -> None:
     sure = st.checkbox("I am sure", key=f"delete-sure-{chosen}")
     if st.button("Delete this drawing", disabled=not sure, key="delete"):
         try:
+            classroom().check(Action.DELETE_DRAWING, me())
             store.delete(chosen)
             st.session_state["deleted"] = f"Drawing #{int(chosen)} deleted."
             st.rerun()
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, NotAllowed) as error:
             st.error(f"Could not delete drawing #{int(chosen)}: {error}")
 
 
@@ -110,13 +126,14 @@ def page() -> None:
     record, predictor = active_model()
     store = ClassDigits()
     st.title("The class's own digits")
+    teacher = classroom().may(Action.DELETE_DRAWING, me())
+    where = f" They are kept in `{store.root}`." if teacher else ""  # no server path for students
     st.caption(
-        "Drawings saved on the Draw page with **✓ This is right** or **It was a …**. "
-        f"They are kept in `{store.root}`."
+        "Drawings saved on the Draw page with **✓ This is right** or **It was a …**." + where
     )
     entries, problems = store.scan()
     for problem in problems:
-        st.warning(f"{problem} (in {store.root})")
+        st.warning(f"{problem} (in {store.root})" if teacher else problem)
     if "deleted" in st.session_state:
         st.success(st.session_state.pop("deleted"))
     if not entries:
@@ -128,6 +145,14 @@ def page() -> None:
 
     show_scores(record, predictor, entries)
     show_counts(entries)
+    if classroom().may(Action.EXPORT_DRAWINGS, me()):
+        export_button(store)
+    show_gallery(entries)
+    with st.expander("Delete a drawing"):
+        delete_form(store, entries)
+
+
+def export_button(store: ClassDigits) -> None:
     st.download_button(
         "Download all drawings (.zip)",
         store.export_zip,
@@ -137,6 +162,3 @@ def page() -> None:
         key="export",
         help="Every drawing as a PNG (as drawn and 28×28) with labels.csv: opens on any computer.",
     )
-    show_gallery(entries)
-    with st.expander("Delete a drawing"):
-        delete_form(store, entries)

@@ -155,7 +155,7 @@ def draw_and_read() -> None:
         show_prediction(prediction, "")
         if original is not None:
             feedback_buttons(original, prepared, prediction, record.id)
-        show_probabilities(prediction.probabilities)
+        show_probabilities(prediction.probabilities, if_a_digit=prediction.not_a_digit)
         show_model_input(prepared)
 
 

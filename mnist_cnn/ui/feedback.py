@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from mnist_cnn.classdata import ClassDigits
+from mnist_cnn.classdata import LABELS, NOT_A_DIGIT, ClassDigits, label_text
 from mnist_cnn.preprocess import Preprocessed
 
 if TYPE_CHECKING:
@@ -16,6 +16,15 @@ if TYPE_CHECKING:
 
 SAVED = "feedback-saved"  # session state: (fingerprint of the drawing saved last, its label)
 ERROR = "feedback-error"  # session state: why the last save failed
+
+
+def read_as(prediction: Prediction) -> int:
+    """The label the model gave: its digit, or NOT_A_DIGIT when it said "not a digit"."""
+    return NOT_A_DIGIT if prediction.not_a_digit else prediction.digit
+
+
+def saved_text(label: int) -> str:
+    return f"Saved as {'' if label == NOT_A_DIGIT else 'a '}{label_text(label)} — thank you!"
 
 
 def _fingerprint(original: np.ndarray) -> str:
@@ -29,13 +38,13 @@ def _save(original, prepared: Preprocessed, prediction: Prediction, model_id: st
     if label is None or (saved and saved[0] == fingerprint):  # never the same drawing twice
         return
     try:
-        ClassDigits().add(original, prepared.image, label, prediction.digit, model_id)
+        ClassDigits().add(original, prepared.image, label, read_as(prediction), model_id)
     except (OSError, ValueError) as error:
         st.session_state[ERROR] = f"Could not save the drawing: {error}"
         return
     st.session_state[SAVED] = (fingerprint, label)
     st.session_state["feedback-label"] = None
-    st.toast(f"Saved as a {label} — thank you!", icon="🧑‍🏫")
+    st.toast(saved_text(label), icon="🧑‍🏫")
 
 
 def _save_chosen(original, prepared, prediction, model_id) -> None:
@@ -59,17 +68,19 @@ def feedback_buttons(
             key="feedback-right",
             disabled=done,
             on_click=_save,
-            args=(*args, prediction.digit),
-            help="Saves your drawing, labelled with this digit, for the class's own digits.",
+            args=(*args, read_as(prediction)),
+            help="Saves your drawing, labelled with what the model read (a digit, or not a "
+            "digit), for the class's own digits.",
         )
         chosen = row.selectbox(
             "It was a",
-            range(10),
+            LABELS,
             index=None,
+            format_func=label_text,
             placeholder="digit",
             key="feedback-label",
             disabled=done,
-            width=140,
+            width=160,
         )
         row.button(
             "Save",
@@ -80,6 +91,6 @@ def feedback_buttons(
             help="Saves your drawing with the digit you chose.",
         )
         if done:
-            st.success(f"Saved as a {saved[1]} — thank you!")
+            st.success(saved_text(saved[1]))
         if ERROR in st.session_state:
             st.error(st.session_state.pop(ERROR))

@@ -104,9 +104,13 @@ EXPLANATIONS = {
         "plus a bias (one more learned number of its own); negative sums become 0 (ReLU)."
     ),
     "Output": (
-        'Ten units, one per digit (a network trained to say "not a digit" has an 11th); softmax, '
-        "a formula, turns their sums into probabilities that add up to 100%, and the largest is "
-        "the answer."
+        "Ten units, one per digit; softmax, a formula, turns their sums into probabilities that "
+        "add up to 100%, and the largest is the answer."
+    ),
+    "Output with not a digit": (
+        'Eleven units: one per digit, and one for "not a digit" (letters, stars, scribbles); '
+        "softmax, a formula, turns their sums into probabilities that add up to 100%. Above "
+        '50% for "not a digit", the answer is "not a digit"; else the largest digit.'
     ),
 }
 PARAMETERS_NOTE = (
@@ -279,7 +283,8 @@ def show_layer(number: int, view: LayerView, previous: LayerView | None, model) 
     image; what it does, in words."""
     is_output = number > 1 and view.kind == "Dense" and view.output_shape in ((10,), (11,))
     kind = KIND_NAMES.get(view.kind, view.kind)
-    explanation = EXPLANATIONS.get("Output" if is_output else view.kind, "")
+    output = "Output with not a digit" if view.output_shape == (11,) else "Output"
+    explanation = EXPLANATIONS.get(output if is_output else view.kind, "")
     with st.container(border=True, key=f"layer-{view.name}"):
         st.markdown(f"### {number}. {view.name} · {kind}")
         st.markdown(
@@ -348,7 +353,7 @@ def follow_the_drawing(inspector: Inspector, predictor) -> None:
             show_network_view(image, inspector.saliency(image, prediction.digit), prediction.digit)
     with right:
         show_prediction(prediction, "", before)
-        show_probabilities(prediction.probabilities)
+        show_probabilities(prediction.probabilities, if_a_digit=prediction.not_a_digit)
 
     st.header("Layer by layer")
     total = sum(view.parameters for view in views)

@@ -26,9 +26,9 @@ from mnist_cnn.ui.classroom import (
     can_switch_for_everyone,
     choose_my_model,
     classroom,
+    me,
     model_for_me,
     teacher_box,
-    teacher_key,
 )
 from mnist_cnn.ui.names import plain
 from mnist_cnn.ui.style import page_style, presenter_toggle
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 WATCH_SECONDS = 2  # how often every open page checks which model is active
 SHOWN_MODEL = "shown-model"  # session state: (id, name) of the model the sidebar names
+CLASS_MODEL_SEEN = "class-model-seen"  # session state: the class's model this browser was told of
 
 
 @st.cache_resource
@@ -121,7 +122,7 @@ def _switch_model(key: str) -> None:
     if key != f"model-switcher-{store.active_id()}":
         return  # a switcher drawn before the active model changed: its choice is stale
     try:
-        classroom().set_active_for_everyone(st.session_state[key], teacher_key())
+        classroom().set_active_for_everyone(st.session_state[key], me())
     except NotAllowed:  # only the teacher's switcher calls this: a changed page
         st.toast("Only the teacher can switch the model for everyone.")
 
@@ -134,12 +135,55 @@ def shown_model(record: ModelRecord) -> tuple[str, str]:
     return record.id, record.name
 
 
+def what_pages_show(store: ModelStore) -> tuple:
+    """What a page's names depend on, cheaply: the model this browser uses, the class's model,
+    and when each run's metadata last changed (a rename, a new or deleted run)."""
+    runs = ()
+    if store.root.is_dir():
+        runs = tuple(
+            sorted(
+                (path.name, metadata.stat().st_mtime_ns)
+                for path in store.root.iterdir()
+                if (metadata := path / "metadata.json").is_file()
+            )
+        )
+    return shown_model(active_record()), store.active_id(), runs
+
+
 @st.fragment(run_every=WATCH_SECONDS)
-def watch_active_model(shown: tuple[str, str]) -> None:
-    """Every WATCH_SECONDS: if the active model is no longer the one shown (switched, renamed
-    or deleted in any browser), rerun the whole page, so it names and uses the new one."""
-    if shown_model(active_record()) != shown:
+def watch_active_model(shown: tuple) -> None:
+    """Every WATCH_SECONDS: if the active model or the class's is no longer the one shown
+    (switched, renamed or deleted in any browser), or any run was renamed, rerun the whole page,
+    so it names and uses them as they are now."""
+    if what_pages_show(get_store()) != shown:
         st.rerun(scope="app")
+
+
+def _follow_class() -> None:
+    choose_my_model(None)
+
+
+def _keep_mine() -> None:
+    st.session_state[CLASS_MODEL_SEEN] = get_store().active_id()
+
+
+def switch_notice(store: ModelStore, active: ModelRecord) -> None:
+    """A student on a model of their own hears of the teacher's switch, and may follow it."""
+    class_id = store.active_id()
+    seen = st.session_state.setdefault(CLASS_MODEL_SEEN, class_id)
+    if active.id == class_id:  # following the class: nothing to tell
+        st.session_state[CLASS_MODEL_SEEN] = class_id
+        return
+    if seen == class_id:
+        return
+    with st.container(key="switch-notice"):
+        st.info(
+            f"The teacher switched the class to “{plain(store.get(class_id).name)}”; you are "
+            f"using “{plain(active.name)}” (just me)."
+        )
+        follow, keep = st.columns(2)
+        follow.button("Follow the class", key="follow-class", on_click=_follow_class)
+        keep.button("Keep mine", key="keep-mine", on_click=_keep_mine)
 
 
 def sidebar() -> None:
@@ -181,7 +225,8 @@ def sidebar() -> None:
             else "Only this browser uses the model chosen here; the teacher chooses the model "
             "for the class.",
         )
-        watch_active_model(shown)
+        switch_notice(store, active)
+        watch_active_model(what_pages_show(store))
         teacher_box()
         presenter_toggle()
         page_style()

@@ -15,8 +15,9 @@ PRESENTER_KEY = "presenter"  # the toggle's key, and the URL's query parameter: 
 # Every page. Colours come from the theme: `currentColor` is its text colour.
 PAGE_CSS = """
 <style>
-/* the element that holds the canvas toolbar's hiding script takes no room */
-[data-testid="stElementContainer"]:has(span.hide-canvas-toolbar) { display: none; }
+/* the elements that hold a script (the canvas toolbar's, the browser's cookie) take no room */
+[data-testid="stElementContainer"]:has(span.hide-canvas-toolbar),
+[data-testid="stElementContainer"]:has(span.remember-browser) { display: none; }
 /* Clear and Undo: large, for fingers and for the back of the classroom */
 .st-key-drawing-buttons button { min-height: 3rem; font-size: 1.15rem; }
 /* the answer on one line ("7 · 98% sure"), however large the text (presenter mode) */

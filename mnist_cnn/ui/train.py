@@ -16,21 +16,22 @@ import streamlit as st
 from mnist_cnn.classdata import HELD_OUT_EVERY, ClassDigits
 from mnist_cnn.config import FIELD_TYPES, GROUPS, PRESETS, SETTINGS, SettingError, TrainConfig
 from mnist_cnn.data import find_mnist_dir
+from mnist_cnn.estimate import estimate_seconds
 from mnist_cnn.handwriting import ENVIRONMENT_VARIABLE, HandwritingMissing, handwriting_dir
 from mnist_cnn.jobs import FINAL, Job
 from mnist_cnn.model import build_model, describe_model
 from mnist_cnn.permissions import NotAllowed
 from mnist_cnn.status import Status
-from mnist_cnn.storage import SHIPPED_ID, ModelRecord
+from mnist_cnn.storage import SHIPPED_ID, ModelFileError, ModelRecord
 from mnist_cnn.ui.classroom import (
     can_switch_for_everyone,
     choose_my_model,
     classroom,
     get_jobs,
     is_teacher,
+    me,
     model_for_me,
     owner,
-    teacher_key,
 )
 from mnist_cnn.ui.models import get_store, sidebar
 from mnist_cnn.ui.names import file_name, plain
@@ -40,6 +41,8 @@ AUTO_NAME = "run-name-auto"  # session state: the name the page gave the run (un
 TOAST = "train-toast"  # session state: a message to show once the page is drawn again
 START_ERROR = "start-error"  # session state: why Start could not start a run
 DRAWING_PAGE = "drawing-train-page"  # session state: True while the whole page is drawn
+# session state: a preset whose values the browser has not been shown yet (see fill_settings)
+PRESET_PENDING = "preset-pending"
 
 
 def setting_key(name: str) -> str:
@@ -63,9 +66,22 @@ def load_preset() -> None:
 
 
 def fill_settings(preset: str) -> None:
+    """Every setting from the preset. Until the page has been drawn with them, the browser still
+    holds the old values and sends them back with its next click (a preset clicked and Start
+    at once): PRESET_PENDING says the preset's values win (start_clicked, page)."""
     for name in SETTINGS:
         st.session_state[setting_key(name)] = getattr(PRESETS[preset], name)
     st.session_state[LOADED] = preset
+    st.session_state[PRESET_PENDING] = preset
+
+
+def auto_run_name(preset: str, changed: list[str]) -> str:
+    """The name the page gives a run until one is typed."""
+    return f"{preset} preset" + (", changed" if changed else "")
+
+
+def is_auto_run_name(name: str | None) -> bool:
+    return not name or name in {auto_run_name(p, c) for p in PRESETS for c in ([], ["x"])}
 
 
 def changed_settings(values: dict, preset: str) -> list[str]:
@@ -275,12 +291,20 @@ def seconds_text(seconds: float | None) -> str:
 # --- the run going on now --------------------------------------------------------------------
 
 
+def run_name(job: Job) -> str:
+    """The run's name as it is now (renamed since it started, perhaps on another server)."""
+    try:
+        return get_store().get(job.id).name
+    except ModelFileError:  # deleted, or not written yet
+        return job.name
+
+
 def whose(job: Job) -> str:
     return " (yours)" if job.owner == owner() else ""
 
 
 def stop_button(job: Job) -> None:
-    allowed = classroom().may_stop(job.id, owner(), teacher_key())
+    allowed = classroom().may_stop(job.id, me())
     clicked = st.button(
         "Stop training",
         key=f"stop-{job.id}",
@@ -293,29 +317,31 @@ def stop_button(job: Job) -> None:
         st.caption("Only the teacher, or whoever started this run, can stop it.")
     if clicked:
         try:
-            classroom().stop(job.id, owner(), teacher_key())
-        except NotAllowed as error:  # the button was disabled: a changed page
+            classroom().stop(job.id, me())
+        except (NotAllowed, ValueError) as error:  # a changed page; a run just gone
             st.error(str(error))
 
 
 def queue_lines(queued: list[Job]) -> None:
     for waiting in queued:
         st.markdown(
-            f"🕒 Queued, place {waiting.queue_position}: **{plain(waiting.name)}**{whose(waiting)}"
+            f"🕒 Queued, place {waiting.queue_position}: **{plain(run_name(waiting))}**"
+            f"{whose(waiting)}"
         )
-        # one's own runs; and anyone's for the teacher, when there is one
-        may_cancel = waiting.owner == owner() or (classroom().has_teacher and is_teacher())
-        if may_cancel and st.button("Cancel", key=f"cancel-{waiting.id}"):
+        # the same rule as Stop (mnist_cnn.permissions)
+        if classroom().may_stop(waiting.id, me()) and st.button(
+            "Cancel", key=f"cancel-{waiting.id}"
+        ):
             try:
-                classroom().stop(waiting.id, owner(), teacher_key())
+                classroom().stop(waiting.id, me())
                 st.rerun()
-            except NotAllowed as error:
+            except (NotAllowed, ValueError) as error:
                 st.error(str(error))
 
 
 def running_job(job: Job) -> None:
     """One run that trains now: its progress, time left, Stop and curves."""
-    st.markdown(f"### Training “{plain(job.name)}”{whose(job)}")
+    st.markdown(f"### Training “{plain(run_name(job))}”{whose(job)}")
     progress = job.progress
     if progress is None:
         st.progress(0.0, text="Starting…")
@@ -379,7 +405,7 @@ def show_last_run() -> None:
         f", {100 * job.test_accuracy:.2f}% test accuracy" if job.test_accuracy is not None else ""
     )
     with st.container(key="last-run"):
-        st.markdown(f"**Last run: “{plain(job.name)}”**: {job.status}{accuracy}.")
+        st.markdown(f"**Last run: “{plain(run_name(job))}”**: {job.status}{accuracy}.")
         if job.error:
             st.error(f"The run failed: {job.error}" if job.status == Status.FAILED else job.error)
         if job.progress is not None:
@@ -392,7 +418,7 @@ def show_last_run() -> None:
 def start_row(config: TrainConfig | None, changed: list[str]) -> None:
     """Preset, run name and Start, with where the settings came from."""
     preset = st.session_state[LOADED]
-    auto_name = f"{preset} preset" + (", changed" if changed else "")
+    auto_name = auto_run_name(preset, changed)
     if st.session_state.get("run-name") in (None, st.session_state.get(AUTO_NAME)):
         st.session_state["run-name"] = auto_name  # not typed by hand: follows the settings
     st.session_state[AUTO_NAME] = auto_name
@@ -424,22 +450,46 @@ def start_row(config: TrainConfig | None, changed: list[str]) -> None:
                       on_click=fill_settings, args=(preset,))  # fmt: skip
     if config is None:
         st.error("A setting below cannot work: see the message under it in Settings.")
-    if START_ERROR in st.session_state:
-        st.error(st.session_state.pop(START_ERROR))
+    if START_ERROR in st.session_state:  # it may hold a run's name: shown as plain text
+        st.error(plain(st.session_state.pop(START_ERROR)))
 
 
 def start_clicked() -> None:
     """Start's callback. It runs before the page is drawn again, so the run starts at once; it
-    reads the settings as they are now (the page refuses Start while one cannot work)."""
+    reads the settings as they are now (the page refuses Start while one cannot work).
+
+    A preset clicked just before Start counts, whichever callback Streamlit runs first and
+    whatever old values the browser sent back (see fill_settings); a name the page made is
+    made again from the settings really used. The rule book (mnist_cnn.permissions) may refuse:
+    a student's second run, or a run longer than the class's limit.
+    """
+    chosen = st.session_state.get("preset")
+    if chosen is not None and chosen != st.session_state.get(LOADED):
+        fill_settings(chosen)  # the preset's own callback has not run yet
+    elif st.session_state.get(PRESET_PENDING):
+        fill_settings(st.session_state[PRESET_PENDING])
     values = {name: st.session_state[setting_key(name)] for name in SETTINGS}
+    name = st.session_state.get("run-name", "")
+    if is_auto_run_name(name):
+        preset = st.session_state[LOADED]
+        name = auto_run_name(preset, changed_settings(values, preset))
     repeat = st.session_state.get("class-repeat", 10)
     try:
         config = TrainConfig(**values)
         use_drawings = st.session_state.get("use-class-digits", False)
-        extras = ClassDigits().training_arrays(repeat) if use_drawings else (None, None)
+        extras = (
+            ClassDigits().training_arrays(repeat, not_a_digit=config.not_a_digit)
+            if use_drawings
+            else (None, None)
+        )
         jobs = get_jobs()
         busy = bool(jobs.running() or jobs.queued())
-        job = jobs.submit(config, st.session_state.get("run-name", ""), owner(), *extras)
+        extra_count = 0 if extras[0] is None else len(extras[0])
+        estimate = estimate_seconds(config, get_store().list(), extra_count)
+        job = classroom().start(config, name, me(), estimate, *extras)
+    except NotAllowed as error:  # a second run, or one too long: the rule book says why
+        st.session_state[START_ERROR] = str(error)
+        return
     except (ValueError, OSError) as error:  # a bad name, a full disk, a read-only models folder
         st.session_state[START_ERROR] = f"Could not start training: {error}"
         return
@@ -494,7 +544,7 @@ def use_button(record: ModelRecord, active_id: str) -> None:
         else "Only this browser uses it; the teacher chooses the model for the class.",
     ):
         if for_everyone:
-            classroom().set_active_for_everyone(record.id, teacher_key())
+            classroom().set_active_for_everyone(record.id, me())
         else:
             choose_my_model(record.id)
         st.rerun()
@@ -510,7 +560,7 @@ def rename_and_delete(record: ModelRecord) -> None:
         )  # fmt: skip
         if st.button("Rename", disabled=record.read_only or not teacher, key="rename"):
             try:
-                classroom().rename(record.id, new_name, teacher_key())
+                classroom().rename(record.id, new_name, me())
                 st.rerun()
             except (ValueError, NotAllowed) as error:  # a bad name; not the teacher
                 st.error(str(error))
@@ -520,7 +570,7 @@ def rename_and_delete(record: ModelRecord) -> None:
         )
         if st.button("Delete", disabled=record.read_only or not sure, key="delete"):
             try:
-                classroom().delete(record.id, teacher_key())
+                classroom().delete(record.id, me())
                 st.rerun()
             except (ValueError, NotAllowed) as error:  # a run still training; not the teacher
                 st.error(str(error))
@@ -577,6 +627,8 @@ def page() -> None:
             "To use files you have, start the app with `MNIST_DATA_DIR=folder-with-the-four-gz-files`."
         )
     st.session_state.setdefault(LOADED, "seed")
+    if st.session_state.get(PRESET_PENDING):  # a run cut short: the browser's values are old
+        fill_settings(st.session_state[PRESET_PENDING])
     st.session_state.setdefault("preset", st.session_state[LOADED])
     for name in SETTINGS:  # first visit, or back from another page (Streamlit forgot them)
         st.session_state.setdefault(
@@ -603,3 +655,4 @@ def page() -> None:
         start_row(config, changed_settings(values, st.session_state[LOADED]))
     with runs_tab:
         runs_list()
+    st.session_state.pop(PRESET_PENDING, None)  # the browser has the preset's values now

@@ -12,6 +12,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from mnist_cnn.classdata import label_text
 from mnist_cnn.preprocess import Preprocessed, preprocess
 from mnist_cnn.ui.drawing import student_drawing
 from mnist_cnn.ui.style import hide_canvas_toolbar
@@ -113,10 +114,9 @@ def show_prediction(
         if prediction is None:
             st.markdown(hint)
             return
-        if prediction.not_a_digit:  # a sentence: smaller than a digit
-            st.markdown(f"### {describe(prediction)}")
-        else:
-            st.markdown(f"# {describe(prediction)}")
+        st.markdown(f"# {describe(prediction)}")
+        if prediction.not_a_digit:
+            st.caption(prediction.if_a_digit_message())
         if prediction.confidence < UNSURE_BELOW and not prediction.not_a_digit:
             (first, p1), (second, p2) = prediction.top(2)
             st.markdown(
@@ -126,17 +126,27 @@ def show_prediction(
             st.markdown(f"Before the sliders: **{describe(before)}**")
 
 
-def show_bars(title: str, labels: list[str], fractions: list[float], texts: list[str], key: str):
-    """Horizontal bars in plain HTML, the longest in red: the browser draws them at once (a Vega
-    chart cost ~400 ms of browser time per drawing). `fractions` in [0, 1] set the lengths.
-    The track and the other bars are the theme's text colour, faint: they read on light and dark."""
-    best = int(np.argmax(fractions)) if len(fractions) else -1
+def show_bars(
+    title: str,
+    labels: list[str],
+    fractions: list[float],
+    texts: list[str],
+    key: str,
+    highlight: bool = True,
+):
+    """Horizontal bars in plain HTML, the longest in red (unless not `highlight`): the browser
+    draws them at once (a Vega chart cost ~400 ms of browser time per drawing). `fractions` in
+    [0, 1] set the lengths. The track and the other bars are the theme's text colour, faint:
+    they read on light and dark."""
+    best = int(np.argmax(fractions)) if len(fractions) and highlight else -1
+    label_width = max(4.5, 0.62 * max((len(label) for label in labels), default=0))
     rows = []
     for number, (label, fraction, text) in enumerate(zip(labels, fractions, texts, strict=True)):
         colour = "#ff4b4b" if number == best else FAINT_INK
         width = 100 * min(max(float(fraction), 0.0), 1.0)
         rows.append(
-            f'<div style="display:grid;grid-template-columns:4.5em 1fr 3.5em;align-items:center;'
+            f'<div style="display:grid;grid-template-columns:{label_width:.1f}em 1fr 3.5em;'
+            f"align-items:center;"
             f'gap:.5em;margin:2px 0">'
             f'<b style="text-align:right;white-space:nowrap">{html.escape(label)}</b>'
             f'<div style="background:color-mix(in srgb, currentColor 10%, transparent);'
@@ -150,15 +160,22 @@ def show_bars(title: str, labels: list[str], fractions: list[float], texts: list
         st.html("".join(rows))
 
 
-def show_probabilities(probabilities: np.ndarray, key: str = "probabilities") -> None:
-    """The ten digits' probabilities as bars, the winner in red."""
+def show_probabilities(
+    probabilities: np.ndarray, key: str = "probabilities", if_a_digit: bool = False
+) -> None:
+    """The digits' probabilities as bars, the winner in red; an 11th output is "not a digit".
+    if_a_digit: the answer is "not a digit", so these say how likely each digit is if it is
+    one, and no bar is the winner."""
     fractions = [float(p) for p in probabilities]
     show_bars(
-        "Probability of each digit",
-        [str(digit) for digit in range(len(fractions))],
+        "Probability of each digit, if it is a digit"
+        if if_a_digit
+        else "Probability of each digit",
+        [label_text(label) for label in range(len(fractions))],
         fractions,
         [f"{100 * p:.1f}%" for p in fractions],
         key,
+        highlight=not if_a_digit,
     )
 
 
