@@ -19,6 +19,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mnist_cnn.config import PRESETS, SETTINGS, TrainConfig
+from mnist_cnn.jobs import JobManager
 from mnist_cnn.storage import ASSETS_DIR, ModelStore
 from mnist_cnn.ui.names import plain
 
@@ -506,3 +507,89 @@ def test_real_digits_without_the_pen_written_digits_is_refused_under_its_field(
     assert train_page.button(key="start").disabled
     [error] = [text for text in texts(train_page.error) if "pen-written digits" in text]
     assert "MNIST_CNN_HANDWRITING_DIR" in error and "untick" in error
+
+
+# --- Start: the preset clicked just before, the fair queue, the class's limit ---------------
+
+
+@pytest.fixture
+def submitted(monkeypatch):
+    """What Start hands the job back end (no training: these tests are about what is sent)."""
+    calls = []
+    monkeypatch.setattr(
+        JobManager,
+        "submit",
+        lambda self, *args: calls.append(args) or SimpleNamespace(queue_position=None),
+    )
+    return calls
+
+
+def test_a_preset_clicked_and_start_at_once_trains_the_preset(train_page, submitted):
+    # Both clicks reach the server in one run (the browser sent the second while the first was
+    # still running): whichever callback Streamlit runs first, the run is the preset's.
+    train_page.segmented_control(key="preset").set_value("quick")
+    train_page.button(key="start").click().run()
+    assert not train_page.exception and not train_page.error
+    (config, name, *_) = submitted[0]
+    assert config == PRESETS["quick"] and name == "quick preset"
+    assert form_values(train_page) == PRESETS["quick"].to_dict()
+
+
+def test_values_the_browser_still_held_do_not_undo_a_preset(train_page, submitted):
+    # A cold server: the preset's run is cut short by Start, so the browser never saw the quick
+    # values and sends seed's back with its click. The preset's values win, and the page shows
+    # them (it used to train seed's settings as "quick preset, changed").
+    seed_values = form_values(train_page)
+    train_page.segmented_control(key="preset").set_value("quick").run()
+    train_page.session_state["preset-pending"] = "quick"  # what the cut-short run leaves
+    for name, value in seed_values.items():  # the old values, as the browser sends them
+        for widgets in (train_page.number_input, train_page.checkbox, train_page.selectbox):
+            for widget in widgets:
+                if widget.key == f"setting-{name}":
+                    widget.set_value(value)
+    train_page.button(key="start").click().run()
+    (config, name, *_) = submitted[0]
+    assert config == PRESETS["quick"] and name == "quick preset"
+    assert form_values(train_page) == PRESETS["quick"].to_dict()
+    assert "Settings: quick, as the preset · change them under Settings." in caption_texts(
+        train_page
+    )
+
+
+def test_the_class_limit_refuses_a_students_long_run_with_its_estimate(
+    with_teacher, submitted, monkeypatch
+):
+    monkeypatch.setenv("MNIST_CNN_MAX_RUN_MINUTES", "0.05")  # three seconds
+    student = new_app().run()
+    student.segmented_control(key="preset").set_value("accurate").run()
+    student.button(key="start").click().run()
+    assert not submitted
+    [refusal] = texts(student.error)
+    assert "This run would take about " in refusal and "limit is 0\\.05 minutes" in refusal
+
+    teacher = new_app().run()
+    teacher.text_input(key="teacher-passphrase").set_value("owl feathers").run()
+    assert teacher.number_input(key="max-run-minutes").value == 0.05
+    teacher.segmented_control(key="preset").set_value("accurate").run()
+    teacher.button(key="start").click().run()
+    assert not teacher.error and len(submitted) == 1  # the teacher has no limit
+    teacher.number_input(key="max-run-minutes").set_value(0).run()  # no limit for anyone
+    student.button(key="start").click().run()
+    assert not student.error and len(submitted) == 2
+
+
+def test_a_student_on_a_model_of_their_own_hears_of_the_teachers_switch(with_teacher):
+    store = with_teacher
+    mine, class_model = saved_run(store, "mine"), saved_run(store, "class model")
+    student = new_app().run()
+    student.selectbox(key="chosen-run").set_value(mine.id).run()
+    student.button(key="activate").click().run()
+    assert not student.sidebar.info
+    store.set_active(class_model.id)  # the teacher, in another browser
+    student.run()
+    assert student.sidebar.info[0].value == (
+        "The teacher switched the class to “class model”; you are using “mine” (just me)."
+    )
+    assert sidebar_names(student, "mine")
+    student.button(key="follow-class").click().run()
+    assert sidebar_names(student, "class model") and not student.sidebar.info
