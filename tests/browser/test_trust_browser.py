@@ -1,0 +1,191 @@
+"""A class the teacher can trust, in Chromium (issue #24): with a teacher passphrase set, who a
+browser is lasts through reloads and new tabs and cannot be forged; a student cannot queue two
+runs, delete the class's drawings or save a mark as a digit; a student on a model of their own
+hears of the teacher's switch. Each browser is its own Playwright context (its own cookies);
+a new tab is a second page in the same context.
+"""
+
+import shutil
+
+import pytest
+from playwright.sync_api import expect
+
+from mnist_cnn.classdata import NOT_A_DIGIT, ClassDigits
+from mnist_cnn.config import TrainConfig
+from mnist_cnn.identity import COOKIE
+from mnist_cnn.storage import ASSETS_DIR, ModelStore
+from tests.browser.conftest import training_env
+from tests.browser.test_train_browser import click, open_train_page, set_number
+from tools.browser import app_exceptions, draw_strokes, open_app, wait_for_rerun
+
+PASSPHRASE = "owl feathers"
+WAIT_MS = 60_000
+# 5,000 images in batches of 10, 20 times: 10,000 steps, until someone stops it
+LONG = {
+    "Training images (train_size)": 5000,
+    "Images kept aside for checking (validation_size)": 200,
+    "Rounds through the data (epochs)": 20,
+    "Images per step (batch_size)": 10,
+}
+CROSS = [[(60, 50), (220, 230)], [(220, 50), (60, 230)]]  # an X: no digit
+
+
+@pytest.fixture(scope="module")
+def class_env(tmp_path_factory, mnist):
+    return training_env(tmp_path_factory, mnist, MNIST_CNN_TEACHER_KEY=PASSPHRASE)
+
+
+@pytest.fixture(scope="module")
+def class_url(app_server, class_env):
+    return app_server("app.py", env=class_env)
+
+
+def enter_passphrase(page) -> None:
+    box = page.get_by_role("textbox", name="Teacher passphrase")
+    with wait_for_rerun(page):
+        box.fill(PASSPHRASE)
+        box.press("Enter")
+    expect(page.locator(".st-key-teacher")).to_contain_text("Teacher mode")
+
+
+def is_teacher(page, url: str, path: str = "") -> bool:
+    open_app(page, f"{url}/{path}")
+    sign_out = page.get_by_role("button", name="Sign out")
+    either = sign_out.or_(page.get_by_role("textbox", name="Teacher passphrase"))
+    expect(either).to_be_visible(timeout=WAIT_MS)
+    return sign_out.count() == 1
+
+
+def test_the_teacher_stays_the_teacher_in_this_browser_only_until_signing_out(
+    class_url, new_context
+):
+    browser = new_context()
+    teacher = browser.new_page()
+    assert not is_teacher(teacher, class_url)
+    enter_passphrase(teacher)
+    teacher.reload()
+    assert is_teacher(teacher, class_url)
+    assert is_teacher(browser.new_page(), class_url, "train")  # a new tab
+    assert not is_teacher(new_context().new_page(), class_url)  # another browser
+
+    # Editing the cookie does not make anyone the teacher: another browser copies the
+    # browser id and forges the teacher part.
+    [cookie] = [cookie for cookie in browser.cookies() if cookie["name"] == COOKIE]
+    browser_id, signature, teacher_part = cookie["value"].split(".")
+    forger = new_context()
+    forged = "f" * 32 + f".{signature}.{teacher_part}"
+    forger.add_cookies([{**cookie, "value": forged}])
+    assert not is_teacher(forger.new_page(), class_url)
+    forger.add_cookies([{**cookie, "value": f"{browser_id}.{signature}.{'0' * 32}"}])
+    assert not is_teacher(forger.new_page(), class_url)
+
+    with wait_for_rerun(teacher):
+        teacher.get_by_role("button", name="Sign out").click()
+    expect(teacher.get_by_role("textbox", name="Teacher passphrase")).to_be_visible()
+    teacher.reload()
+    assert not is_teacher(teacher, class_url)
+    assert not is_teacher(browser.new_page(), class_url)
+    assert not app_exceptions(teacher)
+
+
+def test_a_student_keeps_their_run_through_reloads_and_has_one_at_a_time(class_url, new_context):
+    browser = new_context()
+    alice = browser.new_page()
+    live = open_train_page(alice, class_url)
+    for label, value in LONG.items():
+        set_number(alice, label, value)
+    click(alice, "start")
+    expect(live).to_contain_text("(yours)", timeout=WAIT_MS)
+
+    click(alice, "start")  # a second run: refused, pointing to the first
+    expect(
+        alice.locator('[data-testid="stAlert"]').filter(has_text="You already have a run")
+    ).to_be_visible()
+    expect(live.get_by_text("Queued")).to_have_count(0)
+
+    for page in (alice, browser.new_page()):  # a reload, and a new tab
+        if page is alice:
+            page.reload()
+        live = open_train_page(page, class_url)
+        expect(live).to_contain_text("(yours)", timeout=WAIT_MS)
+        expect(live.get_by_role("button", name="Stop training")).to_be_enabled()
+
+    bob = new_context().new_page()  # another student: not his run
+    bob_live = open_train_page(bob, class_url)
+    expect(bob_live).to_contain_text("Training", timeout=WAIT_MS)
+    expect(bob_live).not_to_contain_text("(yours)")
+    expect(bob_live.get_by_role("button", name="Stop training")).to_be_disabled()
+
+    with wait_for_rerun(page):
+        live.get_by_role("button", name="Stop training").click()
+    expect(page.locator(".st-key-last-run")).to_contain_text("stopped", timeout=WAIT_MS)
+    for each in (alice, page, bob):
+        assert not app_exceptions(each), app_exceptions(each)
+
+
+def test_this_is_right_under_an_x_saves_not_a_digit_and_students_cannot_delete_it(
+    class_url, class_env, new_context
+):
+    student = new_context().new_page()
+    open_app(student, class_url)
+    draw_strokes(student, CROSS)
+    answer = student.locator(".st-key-prediction")
+    expect(answer.locator("h1")).to_contain_text("Not a digit · ")
+    expect(answer).to_contain_text("If it is a digit")
+    with wait_for_rerun(student):
+        student.locator(".st-key-feedback").get_by_role("button", name="This is right").click()
+    expect(student.locator(".st-key-feedback")).to_contain_text("Saved as not a digit")
+    entry = ClassDigits(class_env["MNIST_CNN_CLASS_DIR"]).entries()[-1]
+    assert entry.label == entry.guess == NOT_A_DIGIT
+
+    open_app(student, f"{class_url}/class_digits")
+    expect(student.locator(f".st-key-gallery-{NOT_A_DIGIT}")).to_contain_text("Not a digit")
+    student.get_by_text("Delete a drawing").click()
+    expect(student.get_by_text("Only the teacher can delete the class's drawings.")).to_be_visible()
+    expect(student.get_by_role("button", name="Delete this drawing")).to_have_count(0)
+    expect(student.get_by_text(class_env["MNIST_CNN_CLASS_DIR"])).to_have_count(0)
+    assert not app_exceptions(student)
+
+
+def test_a_student_on_their_own_model_hears_of_the_switch_and_renames_show(
+    class_url, class_env, new_context
+):
+    store = ModelStore(class_env["MNIST_CNN_MODELS_DIR"])
+    runs = []
+    for name in ("alice's own", "class model"):
+        record = store.new_run(name, TrainConfig(), status="finished")
+        shutil.copy(ASSETS_DIR / "model.keras", record.model_path)
+        runs.append(record)
+    mine, class_model = runs
+
+    student = new_context().new_page()
+    open_app(student, class_url)
+    switcher = student.get_by_role("combobox", name="Switch model (just me)")
+    switcher.click()
+    with wait_for_rerun(student):
+        student.get_by_role("option", name="alice's own").click()
+    expect(student.locator(".st-key-active-model")).to_contain_text("alice's own")
+
+    teacher = new_context().new_page()
+    open_app(teacher, f"{class_url}/train")
+    enter_passphrase(teacher)
+    teacher.get_by_role("tab", name="Runs and models").click()
+    choose = teacher.get_by_role("combobox", name="Choose a model")
+    choose.click()
+    with wait_for_rerun(teacher):
+        teacher.get_by_role("option", name="class model (finished)").click()
+    click(teacher, "activate")
+    notice = student.locator(".st-key-switch-notice")
+    expect(notice).to_contain_text(
+        "The teacher switched the class to “class model”; you are using “alice's own” (just me).",
+        timeout=10_000,
+    )
+    store.rename(class_model.id, "today's model")  # a rename shows on every page within seconds
+    expect(notice).to_contain_text("today's model", timeout=10_000)
+    with wait_for_rerun(student):
+        notice.get_by_role("button", name="Follow the class").click()
+    expect(student.locator(".st-key-active-model")).to_contain_text("today's model")
+    expect(notice).to_have_count(0)
+    assert mine.id != class_model.id
+    for page in (student, teacher):
+        assert not app_exceptions(page), app_exceptions(page)
