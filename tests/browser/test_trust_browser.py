@@ -27,7 +27,7 @@ LONG = {
     "Rounds through the data (epochs)": 20,
     "Images per step (batch_size)": 10,
 }
-CROSS = [[(60, 50), (220, 230)], [(220, 50), (60, 230)]]  # an X: no digit
+CROSS = [[(0.2, 0.2), (0.8, 0.8)], [(0.8, 0.2), (0.2, 0.8)]]  # an X: no digit
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def enter_passphrase(page) -> None:
     with wait_for_rerun(page):
         box.fill(PASSPHRASE)
         box.press("Enter")
-    expect(page.locator(".st-key-teacher")).to_contain_text("Teacher mode")
+    expect(page.locator(".st-key-teacher")).to_contain_text("Teacher mode", timeout=WAIT_MS)
 
 
 def is_teacher(page, url: str, path: str = "") -> bool:
@@ -81,7 +81,7 @@ def test_the_teacher_stays_the_teacher_in_this_browser_only_until_signing_out(
 
     with wait_for_rerun(teacher):
         teacher.get_by_role("button", name="Sign out").click()
-    expect(teacher.get_by_role("textbox", name="Teacher passphrase")).to_be_visible()
+    expect(teacher.get_by_role("textbox", name="Teacher passphrase")).to_be_visible(timeout=WAIT_MS)
     teacher.reload()
     assert not is_teacher(teacher, class_url)
     assert not is_teacher(browser.new_page(), class_url)
@@ -100,21 +100,21 @@ def test_a_student_keeps_their_run_through_reloads_and_has_one_at_a_time(class_u
     click(alice, "start")  # a second run: refused, pointing to the first
     expect(
         alice.locator('[data-testid="stAlert"]').filter(has_text="You already have a run")
-    ).to_be_visible()
-    expect(live.get_by_text("Queued")).to_have_count(0)
+    ).to_be_visible(timeout=WAIT_MS)
+    expect(live.get_by_text("Queued")).to_have_count(0, timeout=WAIT_MS)
 
     for page in (alice, browser.new_page()):  # a reload, and a new tab
         if page is alice:
             page.reload()
         live = open_train_page(page, class_url)
         expect(live).to_contain_text("(yours)", timeout=WAIT_MS)
-        expect(live.get_by_role("button", name="Stop training")).to_be_enabled()
+        expect(live.get_by_role("button", name="Stop training")).to_be_enabled(timeout=WAIT_MS)
 
     bob = new_context().new_page()  # another student: not his run
     bob_live = open_train_page(bob, class_url)
     expect(bob_live).to_contain_text("Training", timeout=WAIT_MS)
     expect(bob_live).not_to_contain_text("(yours)")
-    expect(bob_live.get_by_role("button", name="Stop training")).to_be_disabled()
+    expect(bob_live.get_by_role("button", name="Stop training")).to_be_disabled(timeout=WAIT_MS)
 
     with wait_for_rerun(page):
         live.get_by_role("button", name="Stop training").click()
@@ -130,20 +130,28 @@ def test_this_is_right_under_an_x_saves_not_a_digit_and_students_cannot_delete_i
     open_app(student, class_url)
     draw_strokes(student, CROSS)
     answer = student.locator(".st-key-prediction")
-    expect(answer.locator("h1")).to_contain_text("Not a digit · ")
-    expect(answer).to_contain_text("If it is a digit")
+    expect(answer.locator("h1")).to_contain_text("Not a digit · ", timeout=WAIT_MS)
+    expect(answer).to_contain_text("If it is a digit", timeout=WAIT_MS)
     with wait_for_rerun(student):
         student.locator(".st-key-feedback").get_by_role("button", name="This is right").click()
-    expect(student.locator(".st-key-feedback")).to_contain_text("Saved as not a digit")
+    expect(student.locator(".st-key-feedback")).to_contain_text(
+        "Saved as not a digit", timeout=WAIT_MS
+    )
     entry = ClassDigits(class_env["MNIST_CNN_CLASS_DIR"]).entries()[-1]
     assert entry.label == entry.guess == NOT_A_DIGIT
 
     open_app(student, f"{class_url}/class_digits")
-    expect(student.locator(f".st-key-gallery-{NOT_A_DIGIT}")).to_contain_text("Not a digit")
+    expect(student.locator(f".st-key-gallery-{NOT_A_DIGIT}")).to_contain_text(
+        "Not a digit", timeout=WAIT_MS
+    )
     student.get_by_text("Delete a drawing").click()
-    expect(student.get_by_text("Only the teacher can delete the class's drawings.")).to_be_visible()
-    expect(student.get_by_role("button", name="Delete this drawing")).to_have_count(0)
-    expect(student.get_by_text(class_env["MNIST_CNN_CLASS_DIR"])).to_have_count(0)
+    expect(student.get_by_text("Only the teacher can delete the class's drawings.")).to_be_visible(
+        timeout=WAIT_MS
+    )
+    expect(student.get_by_role("button", name="Delete this drawing")).to_have_count(
+        0, timeout=WAIT_MS
+    )
+    expect(student.get_by_text(class_env["MNIST_CNN_CLASS_DIR"])).to_have_count(0, timeout=WAIT_MS)
     assert not app_exceptions(student)
 
 
@@ -164,7 +172,7 @@ def test_a_student_on_their_own_model_hears_of_the_switch_and_renames_show(
     switcher.click()
     with wait_for_rerun(student):
         student.get_by_role("option", name="alice's own").click()
-    expect(student.locator(".st-key-active-model")).to_contain_text("alice's own")
+    expect(student.locator(".st-key-active-model")).to_contain_text("alice's own", timeout=WAIT_MS)
 
     teacher = new_context().new_page()
     open_app(teacher, f"{class_url}/train")
@@ -178,14 +186,16 @@ def test_a_student_on_their_own_model_hears_of_the_switch_and_renames_show(
     notice = student.locator(".st-key-switch-notice")
     expect(notice).to_contain_text(
         "The teacher switched the class to “class model”; you are using “alice's own” (just me).",
-        timeout=10_000,
+        timeout=WAIT_MS,
     )
     store.rename(class_model.id, "today's model")  # a rename shows on every page within seconds
-    expect(notice).to_contain_text("today's model", timeout=10_000)
+    expect(notice).to_contain_text("today's model", timeout=WAIT_MS)
     with wait_for_rerun(student):
         notice.get_by_role("button", name="Follow the class").click()
-    expect(student.locator(".st-key-active-model")).to_contain_text("today's model")
-    expect(notice).to_have_count(0)
+    expect(student.locator(".st-key-active-model")).to_contain_text(
+        "today's model", timeout=WAIT_MS
+    )
+    expect(notice).to_have_count(0, timeout=WAIT_MS)
     assert mine.id != class_model.id
     for page in (student, teacher):
         assert not app_exceptions(page), app_exceptions(page)
