@@ -201,6 +201,7 @@ def sidebar() -> None:
     ids = [record.id for record in usable]
     labels = {record.id: model_label(record) for record in usable}
     with st.sidebar:
+        presenter_toggle()  # first: reachable on a projector's small screen
         with st.container(key="active-model"):
             st.markdown(f"**Active model:** {plain(active.name)}")
             if active.test_accuracy is not None:
@@ -228,5 +229,4 @@ def sidebar() -> None:
         switch_notice(store, active)
         watch_active_model(what_pages_show(store))
         teacher_box()
-        presenter_toggle()
         page_style()

@@ -20,6 +20,10 @@ PAGE_CSS = """
 [data-testid="stElementContainer"]:has(span.remember-browser) { display: none; }
 /* Clear and Undo: large, for fingers and for the back of the classroom */
 .st-key-drawing-buttons button { min-height: 3rem; font-size: 1.15rem; }
+/* labels of checkboxes and toggles wrap rather than end in "…" (presenter mode, narrow columns) */
+[data-testid="stCheckbox"] [data-testid="stWidgetLabel"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
 /* the answer on one line ("7 · 98% sure"), however large the text (presenter mode) */
 .st-key-prediction h1 { white-space: nowrap; }
 @media (min-width: 641px) { .st-key-prediction h1 { font-size: min(2.75rem, 4.4vw); } }
@@ -50,6 +54,12 @@ html {{ font-size: {16 * PRESENTER_SCALE}px; }}  /* Streamlit sizes text in rem 
   zoom: {1 / PRESENTER_SCALE:.3f};  /* captions are text */
 }}
 [data-testid="stMainBlockContainer"] {{ padding: 4rem 1.5rem 2rem; }}  /* room for all that */
+/* at 1280x720 the whole canvas, Clear, Undo and the answer fit on Draw without scrolling */
+h1 {{ font-size: 2.1rem !important; padding: 0 0 0.5rem !important; }}
+.st-key-drawing-buttons button {{ min-height: 2.4rem; }}
+.st-key-source [data-testid="stWidgetLabel"] {{  /* "Input": kept for screen readers only */
+  position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%);
+}}
 [data-testid="stToolbar"], [data-testid="stElementToolbar"], [data-testid="stStatusWidget"] {{
   display: none;  /* the app menu, and the full-screen buttons on pictures and charts */
 }}

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from mnist_cnn.classdata import NOT_A_DIGIT, ClassDigits
-from mnist_cnn.config import TrainConfig
+from mnist_cnn.config import PRESETS, TrainConfig
 from mnist_cnn.identity import COOKIE
 from mnist_cnn.storage import ASSETS_DIR, ModelStore
 from tests.browser.conftest import training_env
@@ -199,3 +199,64 @@ def test_a_student_on_their_own_model_hears_of_the_switch_and_renames_show(
     assert mine.id != class_model.id
     for page in (student, teacher):
         assert not app_exceptions(page), app_exceptions(page)
+
+
+# --- presenter mode that fits, and the preset clicked with Start at once ---------------------
+
+CUT_LABELS_JS = """() => [...document.querySelectorAll('[data-testid="stMain"] *, [data-testid="stSidebar"] *')]
+  .filter(e => e.offsetParent && e.tagName != 'INPUT' && !e.closest('[data-baseweb="select"]')
+    && getComputedStyle(e).textOverflow == 'ellipsis' && e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.innerText.slice(0, 60))"""
+
+
+def on_screen(locator, height: int) -> bool:
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height + 0.5
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1400, 1000)])
+def test_presenter_mode_fits_and_cuts_no_label(class_url, new_context, width, height):
+    page = new_context(viewport={"width": width, "height": height}).new_page()
+    open_app(page, f"{class_url}/?presenter=true")
+    page.wait_for_function(
+        "() => parseFloat(getComputedStyle(document.documentElement).fontSize) > 20"
+    )
+    canvas = page.locator('.st-key-canvas [data-testid="stBidiComponentIsolated"]')
+    expect(canvas).to_be_visible(timeout=WAIT_MS)
+    draw_strokes(page, [[(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)]])  # a 7
+    expect(page.locator(".st-key-prediction h1")).to_be_visible(timeout=WAIT_MS)
+    assert page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTop") == 0
+    for part in (
+        canvas,
+        page.locator(".st-key-canvas-clear"),
+        page.locator(".st-key-canvas-undo"),
+        page.locator(".st-key-prediction"),
+        page.locator(".st-key-feedback"),
+        page.locator(".st-key-presenter"),
+    ):
+        assert on_screen(part, height), (part, part.bounding_box())
+    assert page.evaluate(CUT_LABELS_JS) == []
+    for path in ("train", "inside", "class_digits"):
+        open_app(page, f"{class_url}/{path}?presenter=true")
+        page.wait_for_timeout(500)
+        assert page.evaluate(CUT_LABELS_JS) == [], path
+    assert not app_exceptions(page)
+
+
+def test_a_preset_clicked_and_start_at_once_on_a_cold_server(
+    app_server, tmp_path_factory, mnist, new_context
+):
+    env = training_env(tmp_path_factory, mnist, MNIST_CNN_TEST_COLD="preset-race")
+    url = app_server("app.py", env=env)  # a server of its own, started now
+    page = new_context().new_page()
+    open_app(page, f"{url}/train", timeout=2 * WAIT_MS)
+    page.locator(".st-key-preset").get_by_role("radio", name="quick").click()
+    page.locator(".st-key-start").get_by_role("button").click()  # at once, not waiting
+    live = page.locator(".st-key-live")
+    expect(live).to_contain_text("Training “quick preset”", timeout=2 * WAIT_MS)
+    [record] = [run for run in ModelStore(env["MNIST_CNN_MODELS_DIR"]).list() if not run.read_only]
+    assert record.name == "quick preset" and record.config == PRESETS["quick"]
+    expect(page.locator(".st-key-settings-source")).to_contain_text("quick, as the preset")
+    with wait_for_rerun(page):
+        live.get_by_role("button", name="Stop training").click()
+    assert not app_exceptions(page)
