@@ -197,6 +197,13 @@ class ClassDigits:
         json_path.unlink(missing_ok=True)  # first: without its JSON the drawing no longer exists
         png_path.unlink(missing_ok=True)
 
+    def clear(self) -> int:
+        """Delete every drawing (files that are not drawings stay); returns how many."""
+        entries, _ = self.scan()
+        for entry in entries:
+            self.delete(entry.id)
+        return len(entries)
+
     # --- reading ---
     def scan(self) -> tuple[list[Entry], list[str]]:
         """(every readable drawing, in order of number; one message per file that is not)."""

@@ -240,3 +240,18 @@ def test_this_is_right_under_not_a_digit_saves_not_a_digit(draw_page, class_dir)
         (NOT_A_DIGIT, NOT_A_DIGIT),
         (NOT_A_DIGIT, 7),
     ]
+
+
+def test_the_teacher_may_delete_every_drawing_at_once(class_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_CNN_TEACHER_KEY", "owl feathers")
+    fill(ClassDigits(class_dir), [1, 2, 3])
+    (class_dir / "notes.txt").write_text("not a drawing: kept")
+    student = page("pages/class_digits.py").run()
+    assert not [button for button in student.button if button.key == "clear"]
+    teacher = page("pages/class_digits.py").run()
+    teacher.text_input(key="teacher-passphrase").set_value("owl feathers").run()
+    assert teacher.button(key="clear").disabled
+    teacher.checkbox(key="clear-sure").check().run()
+    teacher.button(key="clear").click().run()
+    assert not teacher.exception and teacher.success[0].value == "3 drawings deleted."
+    assert ClassDigits(class_dir).entries() == [] and (class_dir / "notes.txt").exists()

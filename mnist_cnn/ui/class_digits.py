@@ -119,6 +119,14 @@ def delete_form(store: ClassDigits, entries: list[Entry]) -> None:
             st.rerun()
         except (OSError, ValueError, NotAllowed) as error:
             st.error(f"Could not delete drawing #{int(chosen)}: {error}")
+    everything = st.checkbox(f"I am sure: delete all {len(entries)} drawings", key="clear-sure")
+    if st.button("Delete all drawings", disabled=not everything, key="clear"):
+        try:
+            classroom().check(Action.DELETE_DRAWING, me())
+            st.session_state["deleted"] = f"{store.clear()} drawings deleted."
+            st.rerun()
+        except (OSError, ValueError, NotAllowed) as error:
+            st.error(f"Could not delete the drawings: {error}")
 
 
 def page() -> None:

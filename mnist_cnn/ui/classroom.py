@@ -10,6 +10,7 @@ checks it on the server.
 from __future__ import annotations
 
 import json
+import secrets
 
 import streamlit as st
 
@@ -57,7 +58,10 @@ def passphrase() -> str | None:
 
 @st.cache_resource
 def _secret(models_dir: str, configured: str | None) -> bytes:
-    return identity.session_secret(models_dir, {identity.SECRET_NAME: configured})
+    try:
+        return identity.session_secret(models_dir, {identity.SECRET_NAME: configured})
+    except OSError:  # a read-only models folder: this server's own secret, until it restarts
+        return secrets.token_bytes(32)
 
 
 def secret() -> bytes:

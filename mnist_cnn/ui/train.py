@@ -450,8 +450,8 @@ def start_row(config: TrainConfig | None, changed: list[str]) -> None:
                       on_click=fill_settings, args=(preset,))  # fmt: skip
     if config is None:
         st.error("A setting below cannot work: see the message under it in Settings.")
-    if START_ERROR in st.session_state:  # it may hold a run's name: shown as plain text
-        st.error(plain(st.session_state.pop(START_ERROR)))
+    if START_ERROR in st.session_state:
+        st.error(st.session_state.pop(START_ERROR))
 
 
 def start_clicked() -> None:
@@ -488,7 +488,7 @@ def start_clicked() -> None:
         estimate = estimate_seconds(config, get_store().list(), extra_count)
         job = classroom().start(config, name, me(), estimate, *extras)
     except NotAllowed as error:  # a second run, or one too long: the rule book says why
-        st.session_state[START_ERROR] = str(error)
+        st.session_state[START_ERROR] = plain(str(error))  # it may hold a run's name
         return
     except (ValueError, OSError) as error:  # a bad name, a full disk, a read-only models folder
         st.session_state[START_ERROR] = f"Could not start training: {error}"
