@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import zlib
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -117,9 +118,15 @@ def _keep_session(*args, **kwargs) -> None:
     """keras.backend.clear_session in the web server: see keep_tensorflow_warm."""
 
 
+def _usable_choice(key: str) -> bool:
+    """Whether the switcher holds a model id: a name shown before a rename comes back as the
+    old label, which is no id (the key follows the names too, so this is rare)."""
+    return st.session_state.get(key) in {record.id for record in get_store().list()}
+
+
 def _switch_model(key: str) -> None:
     store = get_store()
-    if key != f"model-switcher-{store.active_id()}":
+    if not key.startswith(f"model-switcher-{store.active_id()}-") or not _usable_choice(key):
         return  # a switcher drawn before the active model changed: its choice is stale
     try:
         classroom().set_active_for_everyone(st.session_state[key], me())
@@ -128,7 +135,8 @@ def _switch_model(key: str) -> None:
 
 
 def _switch_my_model(key: str) -> None:
-    choose_my_model(st.session_state[key])
+    if _usable_choice(key):
+        choose_my_model(st.session_state[key])
 
 
 def shown_model(record: ModelRecord) -> tuple[str, str]:
@@ -212,7 +220,9 @@ def sidebar() -> None:
                 st.caption("Your own choice, for this browser only.")
         # the key follows the active model, so a switch made in another browser shows here too
         for_everyone = can_switch_for_everyone()  # no teacher passphrase set, or the teacher
-        key = f"{'' if for_everyone else 'my-'}model-switcher-{active.id}"
+        # ...and the names, so a renamed model's old label never comes back as a choice
+        names = zlib.crc32("\n".join(labels.values()).encode())
+        key = f"{'' if for_everyone else 'my-'}model-switcher-{active.id}-{names}"
         st.selectbox(
             "Switch model" if for_everyone else "Switch model (just me)",
             ids,

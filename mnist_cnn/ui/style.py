@@ -24,6 +24,9 @@ PAGE_CSS = """
 [data-testid="stCheckbox"] [data-testid="stWidgetLabel"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
+.st-key-counts [data-testid="stMetricLabel"] * {  /* "not a digit" over a narrow count */
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
 /* the answer on one line ("7 · 98% sure"), however large the text (presenter mode) */
 .st-key-prediction h1 { white-space: nowrap; }
 @media (min-width: 641px) { .st-key-prediction h1 { font-size: min(2.75rem, 4.4vw); } }

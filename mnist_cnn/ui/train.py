@@ -594,7 +594,8 @@ def runs_list() -> None:
     chosen_id = st.selectbox(
         "Choose a model", list(labels), format_func=labels.get, key="chosen-run"
     )
-    record = next(record for record in records if record.id == chosen_id)
+    # a label shown before a rename can come back instead of an id: then the first run
+    record = next((record for record in records if record.id == chosen_id), records[0])
     activate, download = st.columns(2)
     with activate:
         use_button(record, active_id)
