@@ -1,10 +1,10 @@
 """The Train page through Streamlit's AppTest: the form, the architecture table, a real (tiny)
 training started from the page, the queue, and the actions of the runs list.
 
-Waiting for a run: the page's JobManager is a `st.cache_resource` created inside the page
+Waiting for a run: the page's LocalJobs is a `st.cache_resource` created inside the page
 script, and importing mnist_cnn.ui.train would run the page, so the tests do not reach for
 the manager. They wait on what the page itself reads: the run's metadata on disk (a plain
-ModelStore over the same folder, read-only, no second JobManager whose recover() or worker
+ModelStore over the same folder, read-only, no second LocalJobs whose recover() or worker
 could interfere), then rerun the page until its live part says no training is running.
 Runs-list actions that need no training use a run folder made with the store, holding a
 copy of the shipped model file.
