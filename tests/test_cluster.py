@@ -10,11 +10,12 @@ import os
 import signal
 import subprocess
 import sys
+from inspect import signature
 
 import numpy as np
 import pytest
 
-from mnist_cnn.jobs import LocalJobs, TrainRequest, open_jobs
+from mnist_cnn.jobs import JobBackend, LocalJobs, TrainRequest, open_jobs
 from mnist_cnn.jobs.cluster import LOST_WORKER, ClusterJobs, ClusterUnavailable, RunFiles
 from mnist_cnn.status import Status
 from mnist_cnn.storage import ModelStore
@@ -175,6 +176,28 @@ def test_start_says_how_to_install_dask_when_it_is_missing(tmp_path, monkeypatch
     with pytest.raises(ClusterUnavailable, match="Dask is not installed.*requirements-cluster"):
         jobs.submit(TrainRequest(TINY, "no dask", owner="alice"))
     assert [record.id for record in store.list()] == ["shipped"]
+
+
+def test_a_request_naming_this_machines_folders_is_refused(tmp_path):
+    store = ModelStore(tmp_path / "models")
+    jobs = ClusterJobs(store, "tcp://127.0.0.1:9")
+    with pytest.raises(ValueError, match="its own environment. Received: data_dir='/data'"):
+        jobs.submit(TrainRequest(TINY, "mine", "alice", data_dir="/data"))
+    assert [record.id for record in store.list()] == ["shipped"]
+
+
+def test_both_back_ends_are_the_one_interface(tmp_path):
+    store = ModelStore(tmp_path / "models")
+    members = [name for name in vars(JobBackend) if not name.startswith("_")]
+    assert {"submit", "stop", "cancel", "wait", "warm_up", "close"} <= set(members)
+    for backend in (LocalJobs(store), ClusterJobs(store, "tcp://127.0.0.1:9")):
+        assert isinstance(backend, JobBackend)
+        for name in members:
+            assert signature(getattr(backend, name)) == signature(
+                getattr(JobBackend, name).__get__(backend)
+            ), name
+        assert isinstance(backend.trains_here, bool) and backend.store is store
+    assert LocalJobs(store).address == "" and not ClusterJobs(store, "tcp://h:1").trains_here
 
 
 def test_open_jobs_chooses_the_back_end(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from mnist_cnn.config import PRESETS, TrainConfig
 from mnist_cnn.evaluation import evaluate
+from mnist_cnn.lifecycle import TransitionRefused
 from mnist_cnn.model import build_model, describe_model
 from mnist_cnn.request import TrainRequest
 from mnist_cnn.runs import train_run
@@ -102,6 +103,13 @@ def test_train_run_saves_model_and_metadata(mnist, tiny_config, tmp_path):
     model = load_model_file(tmp_path / "run" / "model.keras")
     assert model.count_params() == 41018
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["metadata.json", "model.keras"]
+
+
+def test_train_run_never_trains_a_run_that_is_over_again(mnist, tiny_config, tmp_path):
+    record = ModelRecord(id="run", name="done", status="finished", directory=str(tmp_path / "run"))
+    with pytest.raises(TransitionRefused, match="finished cannot become running"):
+        train_run(TrainRequest(tiny_config, "done"), mnist, record)
+    assert record.status == "finished" and not (tmp_path / "run").exists()
 
 
 def test_failed_run_is_recorded_and_leaves_no_model(mnist, tiny_config, tmp_path):

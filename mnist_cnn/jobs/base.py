@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from mnist_cnn.config import TrainConfig
 from mnist_cnn.lifecycle import move
@@ -57,6 +57,7 @@ class Job:
     )
 
 
+@runtime_checkable
 class JobBackend(Protocol):
     """Where runs train: `local.LocalJobs` (this machine, one run at a time) or
     `cluster.ClusterJobs` (a Dask cluster). `mnist_cnn.jobs.open_jobs` picks one."""
