@@ -199,6 +199,35 @@ def test_the_last_run_is_the_one_that_ended_last_interrupted_included(models_dir
     assert "died with the cluster." in texts(page.error)
 
 
+def follow(run_id: str) -> None:
+    """A page that shows one run live, as the Lesson page does."""
+    from mnist_cnn.ui.train_live import follow_run
+
+    follow_run(run_id)
+
+
+def test_any_page_can_follow_one_run_by_its_id(tmp_path, hand_jobs):
+    store = ModelStore(tmp_path / "models")
+    ids = {}
+    for name in ("waiting", "cut off"):
+        ids[name] = store.new_run(name, TrainConfig(epochs=1)).id
+        RunFiles(store.root / ids[name]).write("job.json", {"owner": "a", "submitted_at": 1.0})
+    end_run(store, ids["cut off"], Status.INTERRUPTED, "The training cluster stopped.")
+    hand_jobs(ClusterJobs(store, "tcp://127.0.0.1:9"))  # reads the folder; connects never
+
+    def shown(run_id: str) -> AppTest:
+        app = AppTest.from_function(follow, args=(run_id,), default_timeout=60).run()
+        assert not app.exception
+        return app
+
+    assert [info.value for info in shown(ids["waiting"]).info] == ["“waiting” is queued, place 1."]
+    ended = shown(ids["cut off"])
+    assert [text.value for text in ended.markdown] == ["**Run: “cut off”**: interrupted."]
+    assert [error.value for error in ended.error] == ["The training cluster stopped."]
+    unknown = shown("20260101-000000-abcdef")
+    assert "not known here" in unknown.info[0].value
+
+
 def test_the_architecture_table_follows_the_kernel_size(train_page):
     before = architecture(train_page)
     set_numbers(train_page, kernel_size=3)

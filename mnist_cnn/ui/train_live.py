@@ -95,12 +95,12 @@ def running_job(job: Job) -> None:
         progress_charts(job)
 
 
-def ended_run(job: Job) -> None:
+def ended_run(job: Job, title: str = "Last run") -> None:
     """A run that is over: its status and test accuracy, why it failed, and its curves."""
     accuracy = (
         f", {100 * job.test_accuracy:.2f}% test accuracy" if job.test_accuracy is not None else ""
     )
-    st.markdown(f"**Last run: “{plain(job.name)}”**: {job.status}{accuracy}.")
+    st.markdown(f"**{title}: “{plain(job.name)}”**: {job.status}{accuracy}.")
     if job.error:
         st.error(f"The run failed: {job.error}" if job.status == Status.FAILED else job.error)
     if job.progress is not None:
@@ -161,11 +161,11 @@ def follow_run(run_id: str) -> None:
         if job is None:
             st.info("This run is not known here any more (cancelled, or the server restarted).")
         elif job.status == Status.QUEUED:
-            st.info(f"🕒 “{plain(job.name)}” is queued, place {job.queue_position}.")
+            st.info(f"“{plain(job.name)}” is queued, place {job.queue_position}.", icon="🕒")
         elif job.status.is_active:
             running_job(job)
         else:
-            ended_run(job)
+            ended_run(job, "Run")
     over = job is None or not job.status.is_active
     key = f"follow-{run_id}-over"
     if over and st.session_state.get(key) is False:
