@@ -195,3 +195,25 @@ def test_the_training_curves_average_without_restarting_at_epochs():
     for _ in range(200):
         smoothed = average.add(0.5)
     assert smoothed == pytest.approx(0.5)
+
+
+def test_the_first_page_the_app_serves_starts_the_trainer(tmp_path, monkeypatch, hand_jobs):
+    """app.py warms the trainer on any page (here Draw, the default), before anyone opens
+    Train, so that the first Start trains at once."""
+    from streamlit.testing.v1 import AppTest
+
+    from mnist_cnn.jobs.trainer import Trainer
+
+    monkeypatch.setenv("MNIST_CNN_MODELS_DIR", str(tmp_path / "models"))
+    trainer = Trainer()
+    hand_jobs(LocalJobs(ModelStore(tmp_path / "models"), trainer=trainer))
+    try:
+        assert trainer.process is None
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+        assert not app.exception
+        assert trainer.process is not None and trainer.process.is_alive()
+        started = trainer.process.pid
+        app.run()
+        assert trainer.process.pid == started  # later pages reuse it
+    finally:
+        trainer.close()
