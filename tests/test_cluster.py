@@ -1,5 +1,5 @@
-"""Training on a real Dask cluster (mnist_cnn.cluster): a scheduler and two worker processes on
-127.0.0.1, started by the `dask_cluster` fixture; no mock of the engine.
+"""Training on a real Dask cluster (mnist_cnn.jobs.cluster): a scheduler and two worker
+processes on 127.0.0.1, started by the `dask_cluster` fixture; no mock of the engine.
 
 "Two app servers" are two ClusterJobs, each with its own connection to the scheduler, over one
 models folder, as two Streamlit servers would be (tests/browser/test_cluster_browser.py runs two

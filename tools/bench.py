@@ -233,7 +233,8 @@ def click_to_model(chromium, server_url: str, models_dir: str, preset: str = "qu
     from tools import browser
 
     page = browser.new_page(chromium)
-    browser.open_app(page, server_url + "/train")
+    # not timed: a fresh server's first page imports TensorFlow, slow on a busy machine
+    browser.open_app(page, server_url + "/train", timeout=180_000)
     with browser.wait_for_rerun(page):
         page.locator(".st-key-preset").get_by_text(preset, exact=True).click()
     page.evaluate(FIRST_ESTIMATE_JS)
