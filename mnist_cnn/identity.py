@@ -27,11 +27,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from mnist_cnn import settings
 from mnist_cnn.storage import write_temporary
 
 COOKIE = "mnist_cnn_browser"  # the cookie's name
 COOKIE_DAYS = 365  # how long a browser keeps it
-SECRET_VARIABLE = "MNIST_CNN_SESSION_SECRET"
 SECRET_NAME = "session_secret"  # its name in .streamlit/secrets.toml
 SECRET_FILE = ".session-secret"  # in the models folder, when neither sets one
 BROWSER_ID = re.compile(r"[0-9a-f]{32}")
@@ -85,7 +85,7 @@ def read_token(token, secret: bytes, passphrase: str | None) -> Identity | None:
 
 def session_secret(models_dir: str | os.PathLike, secrets: Mapping | None = None) -> bytes:
     """The server's signing secret (see the module docstring for where it comes from)."""
-    configured = os.environ.get(SECRET_VARIABLE) or (secrets or {}).get(SECRET_NAME)
+    configured = settings.session_secret() or (secrets or {}).get(SECRET_NAME)
     if configured and str(configured).strip():
         return str(configured).strip().encode()
     path = Path(models_dir) / SECRET_FILE

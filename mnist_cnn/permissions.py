@@ -13,6 +13,7 @@ server, so a page changed in the browser (a disabled button clicked anyway) is s
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hmac
 import json
@@ -23,12 +24,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from mnist_cnn.config import TrainConfig
+from mnist_cnn import settings
+from mnist_cnn.request import TrainRequest
 from mnist_cnn.storage import ModelStore, write_json_atomic
 
-TEACHER_KEY_VARIABLE = "MNIST_CNN_TEACHER_KEY"
 TEACHER_KEY_SECRET = "teacher_key"  # its name in .streamlit/secrets.toml
-MAX_RUN_MINUTES_VARIABLE = "MNIST_CNN_MAX_RUN_MINUTES"  # the class limit on a student's run
 STUDENT_ACTIVE_RUNS = 1  # runs a student may have queued or training at once
 LIMITS_FILE = "class-limits.json"  # in the models folder: the limits the teacher set
 
@@ -75,7 +75,7 @@ def allowed(action: Action, person: Person, has_teacher: bool, owner: str | None
 
 def teacher_passphrase(secrets: Mapping | None = None) -> str | None:
     """The passphrase from the environment, else from `secrets`; None when neither sets one."""
-    passphrase = os.environ.get(TEACHER_KEY_VARIABLE) or (secrets or {}).get(TEACHER_KEY_SECRET)
+    passphrase = settings.teacher_key() or (secrets or {}).get(TEACHER_KEY_SECRET)
     if passphrase is None or not str(passphrase).strip():
         return None
     return str(passphrase).strip()
@@ -92,7 +92,7 @@ def passphrase_matches(attempt, passphrase: str | None) -> bool:
 
 def max_run_minutes_from_environment() -> float | None:
     """MNIST_CNN_MAX_RUN_MINUTES as a number of minutes; None when unset or not a positive number."""
-    text = os.environ.get(MAX_RUN_MINUTES_VARIABLE, "").strip()
+    text = settings.max_run_minutes() or ""
     try:
         minutes = float(text)
     except ValueError:
@@ -125,7 +125,7 @@ class Classroom:
     """The class's actions, each checked against the rule book before it is done."""
 
     def __init__(self, store: ModelStore, jobs, passphrase: str | None):
-        # jobs: either back end of mnist_cnn.jobs (JobManager or cluster.ClusterJobs)
+        # jobs: a mnist_cnn.jobs.JobBackend (LocalJobs or ClusterJobs)
         self.store, self.jobs, self.passphrase = store, jobs, passphrase
 
     @property
@@ -160,7 +160,7 @@ class Classroom:
         return job is not None and self.may(Action.STOP_RUN, person, job.owner)
 
     def stop(self, job_id: str, person: Person) -> bool:
-        """Stop a running job or cancel a queued one (see JobManager.stop)."""
+        """Stop a running job or cancel a queued one (see JobBackend.stop)."""
         job = self.jobs.get(job_id)
         if job is None:
             raise ValueError(f"No such run. Received: {job_id=!r}")
@@ -204,20 +204,13 @@ class Classroom:
             )
         return None
 
-    def start(
-        self,
-        config: TrainConfig,
-        name: str,
-        person: Person,
-        estimate_seconds: float | None = None,
-        extra_images=None,
-        extra_labels=None,
-    ):
-        """Submit a run for `person` if the rules and the class's limits let them (else
-        NotAllowed, saying why). estimate_seconds: how long it would train (mnist_cnn.estimate)."""
+    def start(self, request: TrainRequest, person: Person, estimate_seconds: float | None = None):
+        """Submit the run for `person` (its owner) if the rules and the class's limits let them
+        (else NotAllowed, saying why). estimate_seconds: how long it would train
+        (mnist_cnn.estimate)."""
         with _start_lock:
             max_minutes = self.limits().max_run_minutes
             refusal = self.start_refusal(person, estimate_seconds, max_minutes)
             if refusal:
                 raise NotAllowed(refusal)
-            return self.jobs.submit(config, name, person.id, extra_images, extra_labels)
+            return self.jobs.submit(dataclasses.replace(request, owner=person.id))

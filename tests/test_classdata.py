@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mnist_cnn import settings
 from mnist_cnn.classdata import (
     LABELS,
     NOT_A_DIGIT,
     ClassDigits,
-    default_class_dir,
     label_text,
     parse_label,
 )
@@ -280,7 +280,7 @@ def test_sessions_saving_at_once_get_different_numbers(store):
 def test_the_folder_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("MNIST_CNN_CLASS_DIR", raising=False)
     monkeypatch.setenv("MNIST_CNN_MODELS_DIR", str(tmp_path / "models"))
-    assert default_class_dir() == tmp_path / "class-digits"
+    assert settings.class_dir() == tmp_path / "class-digits"
     assert ClassDigits().root == tmp_path / "class-digits"
     monkeypatch.setenv("MNIST_CNN_CLASS_DIR", str(tmp_path / "ours"))
     assert ClassDigits().root == tmp_path / "ours"

@@ -8,7 +8,7 @@ import pytest
 
 from mnist_cnn import identity
 from mnist_cnn.config import PRESETS, TrainConfig
-from mnist_cnn.jobs import Job, JobManager
+from mnist_cnn.jobs import Job, LocalJobs, TrainRequest
 from mnist_cnn.permissions import (
     Action,
     ClassLimits,
@@ -48,9 +48,9 @@ class QueueOnly:
     def __init__(self, store):
         self.store, self.waiting = store, []
 
-    def submit(self, config, name, owner, extra_images=None, extra_labels=None):
-        record = self.store.new_run(name, config)
-        job = Job(record.id, record.name, config, owner, submitted_at=time.time())
+    def submit(self, request):
+        record = self.store.new_run(request.name, request.config)
+        job = Job(record.id, record.name, request.config, request.owner, submitted_at=time.time())
         self.waiting.append(job)
         return job
 
@@ -115,7 +115,7 @@ def test_a_passphrase_matches_only_itself():
 
 def test_without_a_passphrase_everyone_switches_renames_and_deletes(store):
     record = finished(store, "mine")
-    room = Classroom(store, JobManager(store), passphrase=None)
+    room = Classroom(store, LocalJobs(store), passphrase=None)
     room.set_active_for_everyone(record.id, ALICE)
     assert room.rename(record.id, "renamed", BOB).name == "renamed"
     room.delete(record.id, ALICE)
@@ -124,7 +124,7 @@ def test_without_a_passphrase_everyone_switches_renames_and_deletes(store):
 
 def test_with_a_passphrase_only_the_teacher_switches_renames_and_deletes(store):
     record = finished(store, "mine")
-    room = Classroom(store, JobManager(store), passphrase="owl feathers")
+    room = Classroom(store, LocalJobs(store), passphrase="owl feathers")
     with pytest.raises(NotAllowed, match="Only the teacher can switch the model for everyone"):
         room.set_active_for_everyone(record.id, ALICE)
     with pytest.raises(NotAllowed, match="rename runs"):
@@ -148,7 +148,7 @@ def test_with_a_passphrase_only_the_teacher_switches_renames_and_deletes(store):
 def test_cancel_follows_the_rule_of_stop(store, passphrase):
     jobs = QueueOnly(store)
     room = Classroom(store, jobs, passphrase)
-    queued = room.start(LONG, "alice's", ALICE)
+    queued = room.start(TrainRequest(LONG, "alice's"), ALICE)
     assert room.may_stop(queued.id, BOB) == (passphrase is None)
     if passphrase:
         with pytest.raises(NotAllowed, match="someone else's run"):
@@ -162,21 +162,21 @@ def test_cancel_follows_the_rule_of_stop(store, passphrase):
 
 def test_a_student_has_one_run_at_a_time_and_the_teacher_any_number(store):
     room = Classroom(store, QueueOnly(store), passphrase="owl feathers")
-    first = room.start(LONG, "alice's", ALICE)
+    first = room.start(TrainRequest(LONG, "alice's"), ALICE)
     with pytest.raises(NotAllowed, match="You already have a run: “alice's” is waiting"):
-        room.start(LONG, "alice's second", ALICE)
-    room.start(LONG, "bob's", BOB)  # another student: his own one
+        room.start(TrainRequest(LONG, "alice's second"), ALICE)
+    room.start(TrainRequest(LONG, "bob's"), BOB)  # another student: his own one
     for number in range(3):
-        room.start(LONG, f"teacher's {number}", TEACHER)
+        room.start(TrainRequest(LONG, f"teacher's {number}"), TEACHER)
     room.stop(first.id, ALICE)
-    room.start(LONG, "alice's second", ALICE)  # once hers is over, the next
+    room.start(TrainRequest(LONG, "alice's second"), ALICE)  # once hers is over, the next
 
 
 def test_without_a_passphrase_nobody_is_limited(store, monkeypatch):
     monkeypatch.setenv("MNIST_CNN_MAX_RUN_MINUTES", "1")
     room = Classroom(store, QueueOnly(store), passphrase=None)
     for number in range(3):
-        room.start(LONG, f"alice's {number}", ALICE, estimate_seconds=3600)
+        room.start(TrainRequest(LONG, f"alice's {number}"), ALICE, estimate_seconds=3600)
 
 
 def test_the_class_limit_refuses_a_students_long_run_with_its_estimate(store, monkeypatch):
@@ -186,12 +186,12 @@ def test_the_class_limit_refuses_a_students_long_run_with_its_estimate(store, mo
     monkeypatch.setenv("MNIST_CNN_MAX_RUN_MINUTES", "2")
     assert room.limits() == ClassLimits(2)
     with pytest.raises(NotAllowed, match=r"about 5\.0 minutes; the class's limit is 2 minutes"):
-        room.start(LONG, "long", ALICE, estimate_seconds=300)
-    room.start(LONG, "long", TEACHER, estimate_seconds=300)  # the teacher: no limit
+        room.start(TrainRequest(LONG, "long"), ALICE, estimate_seconds=300)
+    room.start(TrainRequest(LONG, "long"), TEACHER, estimate_seconds=300)  # the teacher: no limit
 
     room.set_limits(ClassLimits(10), TEACHER)  # the sidebar's: shared through the models folder
     assert read_limits(store.root) == ClassLimits(10)
-    room.start(LONG, "long", ALICE, estimate_seconds=300)
+    room.start(TrainRequest(LONG, "long"), ALICE, estimate_seconds=300)
     room.set_limits(ClassLimits(None), TEACHER)
     assert room.limits() == ClassLimits(None)  # "no limit" wins over the environment
     for bad in (0, -1, "5", float("nan")):
@@ -225,17 +225,17 @@ def test_the_estimate_grows_with_the_work_and_learns_the_machine(store):
 
 @pytest.mark.slow
 def test_students_stop_and_cancel_only_their_own_runs(mnist, store):
-    jobs = JobManager(store, data_dir=mnist.source)
+    jobs = LocalJobs(store, data_dir=mnist.source)
     room = Classroom(store, jobs, passphrase="owl feathers")
-    running = room.start(LONG, "alice's", ALICE)
-    queued = room.start(LONG, "bob's", BOB)
+    running = room.start(TrainRequest(LONG, "alice's"), ALICE)
+    queued = room.start(TrainRequest(LONG, "bob's"), BOB)
     deadline = time.monotonic() + TIMEOUT
     while jobs.get(running.id).progress is None:
         assert time.monotonic() < deadline
         time.sleep(0.05)
 
     with pytest.raises(NotAllowed, match="You already have a run: “alice's” is training"):
-        room.start(LONG, "alice's next", ALICE)
+        room.start(TrainRequest(LONG, "alice's next"), ALICE)
     assert not room.may_stop(running.id, BOB)
     with pytest.raises(NotAllowed, match="someone else's run"):
         room.stop(running.id, BOB)

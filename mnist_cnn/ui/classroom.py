@@ -1,5 +1,5 @@
-"""The class around the server: the one job manager every browser shares, who this browser is,
-and the teacher's passphrase (the rules are in mnist_cnn.permissions).
+"""The class around the server: the one job back end every browser shares, who this browser
+is, and the teacher's passphrase (the rules are in mnist_cnn.permissions).
 
 Who this browser is (mnist_cnn.identity) is read once per session from its signed cookie, and
 written back to the cookie when it changes (a new browser, the passphrase entered, Sign out), so
@@ -14,8 +14,8 @@ import secrets
 
 import streamlit as st
 
-from mnist_cnn import identity
-from mnist_cnn.jobs import cluster_address, open_jobs
+from mnist_cnn import identity, settings
+from mnist_cnn.jobs import JobBackend, open_jobs
 from mnist_cnn.permissions import (
     Action,
     ClassLimits,
@@ -25,22 +25,35 @@ from mnist_cnn.permissions import (
     passphrase_matches,
     teacher_passphrase,
 )
-from mnist_cnn.storage import ModelFileError, ModelStore, default_models_dir
+from mnist_cnn.storage import ModelFileError, ModelStore
 
 TOKEN = "browser-token"  # session state: this browser's signed token (mnist_cnn.identity)
 COOKIE_WRITTEN = "browser-token-written"  # session state: the token the cookie holds
 MY_MODEL = "my-model"  # session state: the model this browser chose for itself
 
 
+_GIVEN: list[JobBackend] = []  # a back end handed in by use_jobs
+
+
 @st.cache_resource
-def _jobs(models_dir: str, cluster: str):
+def _jobs(models_dir: str, cluster: str) -> JobBackend:
     return open_jobs(ModelStore(models_dir), cluster=cluster)
 
 
-def get_jobs():
+def get_jobs() -> JobBackend:
     """The server's job back end, shared by every browser: this machine (one training at a
-    time), or the Dask cluster that MNIST_CNN_CLUSTER names (see mnist_cnn.jobs.open_jobs)."""
-    return _jobs(str(default_models_dir()), cluster_address())
+    time), or the Dask cluster that MNIST_CNN_CLUSTER names (see mnist_cnn.jobs.open_jobs);
+    or the one handed in with use_jobs."""
+    if _GIVEN:
+        return _GIVEN[-1]
+    return _jobs(str(settings.models_dir()), settings.cluster_address())
+
+
+def use_jobs(backend: JobBackend | None) -> None:
+    """Hand every page this back end from now on (tests, tools); None: the server's again."""
+    _GIVEN.clear()
+    if backend is not None:
+        _GIVEN.append(backend)
 
 
 def _secrets() -> dict:
@@ -66,7 +79,7 @@ def _secret(models_dir: str, configured: str | None) -> bytes:
 
 def secret() -> bytes:
     """The server's signing secret (see mnist_cnn.identity)."""
-    return _secret(str(default_models_dir()), _secrets().get(identity.SECRET_NAME))
+    return _secret(str(settings.models_dir()), _secrets().get(identity.SECRET_NAME))
 
 
 def classroom() -> Classroom:
