@@ -40,6 +40,13 @@ def caption(entry: Entry) -> str:
     return f"#{int(entry.id)} · model: {guess_text(entry)} {mark}{held_out}"
 
 
+def alt_text(entry: Entry) -> str:
+    """What a screen reader says for a drawing: "Drawing #3: a 4, the model read 9 (wrong)"."""
+    verdict = "right" if entry.guess == entry.label else "wrong"
+    held_out = ", held out of training" if entry.held_out else ""
+    return f"Drawing #{int(entry.id)}: a {entry.label}, the model read {guess_text(entry)} ({verdict}){held_out}"
+
+
 def show_scores(record, predictor, entries: list[Entry]) -> None:
     held_out = [entry for entry in entries if entry.held_out]
     st.markdown(f"**How well “{plain(record.name)}” (the active model) reads…**")
@@ -83,7 +90,12 @@ def show_gallery(entries: list[Entry]) -> None:
             with st.container(key=f"gallery-{digit}"):
                 st.subheader(f"{digit} · {len(drawings)} drawing{'s' * (len(drawings) > 1)}")
                 images = [thumbnail(entry, as_drawn) for entry in drawings]
-                st.image(images, caption=[caption(entry) for entry in drawings], width=THUMBNAIL)
+                st.image(
+                    images,
+                    caption=[caption(entry) for entry in drawings],
+                    width=THUMBNAIL,
+                    alt=[alt_text(entry) for entry in drawings],
+                )
 
 
 def delete_form(store: ClassDigits, entries: list[Entry]) -> None:
@@ -94,7 +106,7 @@ def delete_form(store: ClassDigits, entries: list[Entry]) -> None:
     }
     chosen = st.selectbox("Drawing", list(names), format_func=names.get, key="delete-choice")
     entry = next(entry for entry in entries if entry.id == chosen)
-    st.image(thumbnail(entry, as_drawn=False), width=THUMBNAIL)
+    st.image(thumbnail(entry, as_drawn=False), width=THUMBNAIL, alt=alt_text(entry))
     sure = st.checkbox("I am sure", key=f"delete-sure-{chosen}")
     if st.button("Delete this drawing", disabled=not sure, key="delete"):
         try:
@@ -111,7 +123,7 @@ def page() -> None:
     store = ClassDigits()
     st.title("The class's own digits")
     st.caption(
-        "Drawings saved on the Draw page with **✓ This is right** or **It was a …**. "
+        "Drawings saved on the Draw page with **This is right** or **It was a …**. "
         f"They are kept in `{store.root}`."
     )
     entries, problems = store.scan()
@@ -122,7 +134,7 @@ def page() -> None:
     if not entries:
         st.info(
             "No drawings saved yet. On the **Draw** page, draw a digit, then press "
-            "**✓ This is right**, or choose what **it was** and press **Save**."
+            "**This is right**, or choose what **it was** and press **Save**."
         )
         return
 

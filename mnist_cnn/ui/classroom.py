@@ -105,7 +105,7 @@ def teacher_box() -> None:
     with st.container(key="teacher"):
         if is_teacher():
             st.caption(
-                "🧑‍🏫 Teacher mode: you can switch the class's model, rename, delete and stop any run."
+                ":material/school: Teacher mode: you can switch the class's model, rename, delete and stop any run."
             )
             st.button("Leave teacher mode", key="leave-teacher", on_click=_leave_teacher_mode)
             return

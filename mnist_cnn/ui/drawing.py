@@ -92,6 +92,13 @@ class Drawing:
             return not np.asarray(image)[..., :3].any()  # nothing drawn, and nothing sent
         return current.shape == np.shape(image) and np.array_equal(current, image)
 
+    def replace(self, strokes: list, image: np.ndarray) -> None:
+        """Make something not drawn the drawing (a picked digit: the keyboard's way to draw);
+        the canvases show it, and Undo brings back what was there before."""
+        self.versions.append(Version(strokes, to_png(image)))
+        del self.versions[:-HISTORY_LIMIT]
+        self.show_again()
+
     def show_again(self) -> None:
         """Tell the canvases to show the drawing as it is now."""
         self.canvas_strokes = self.current.strokes

@@ -97,9 +97,14 @@ def show_digits(indices, report: Report, data: MnistData, key: str) -> None:
         f"{int(100 * report.confidence[index])}%"
         for index in indices
     ]
+    alts = [  # what a screen reader says for each picture
+        f"Test image {index:,}: true {data.test_labels[index]}, read as "
+        f"{report.predicted[index]}, {int(100 * report.confidence[index])}% sure"
+        for index in indices
+    ]
     with st.container(key=key):
         if images:
-            st.image(images, caption=captions, width=140)
+            st.image(images, caption=captions, width=140, alt=alts)
 
 
 def _pick_cell() -> None:
@@ -185,6 +190,15 @@ def confusion_chart(matrix: list[list[int]], chosen: tuple[int, int]) -> alt.Lay
     )
 
 
+def confusion_table(matrix: list[list[int]]) -> pd.DataFrame:
+    """The confusion matrix's numbers: a row per true digit, a column per digit read."""
+    return pd.DataFrame(
+        matrix,
+        index=pd.Index([f"true {digit}" for digit in DIGITS], name="true digit"),
+        columns=[f"read {digit}" for digit in DIGITS],
+    )
+
+
 def show_confusion(report: Report, data: MnistData) -> None:
     if "cell-true" not in st.session_state:
         true, predicted = report.most_confused[0][:2] if report.most_confused else (0, 0)
@@ -203,7 +217,11 @@ def show_confusion(report: Report, data: MnistData) -> None:
                 key="confusion-chart",
                 on_select=_pick_cell,
                 width="content",
+                alt="Confusion matrix of the 10,000 test digits: rows are the true digit, "
+                "columns what the model read. Its numbers are in the table under it.",
             )
+            with st.expander("The matrix as a table"):
+                st.dataframe(confusion_table(report.confusion_matrix), key="confusion-table")
         cell_column = st.container(width=CELL_PANEL_WIDTH)
     with cell_column:
         left, right = st.columns(2)
@@ -260,7 +278,12 @@ def show_per_class(report: Report) -> None:
         .configure_axis(labelFontSize=font_size, titleFontSize=font_size)
         .configure_legend(labelFontSize=font_size)
     )
-    right.altair_chart(bars, width="stretch")
+    right.altair_chart(
+        bars,
+        width="stretch",
+        alt="Bar chart of precision, recall and F1 for each digit: the same numbers as the table "
+        "beside it.",
+    )
     right.caption(
         f"The axis starts at {100 * lowest:.0f}% so small differences show. "
         "Precision: of the images read as a digit, the share that are it. "
@@ -326,9 +349,16 @@ def show_training(record: ModelRecord) -> None:
         history.index = pd.RangeIndex(1, len(history) + 1, name="epoch")
         with left:
             st.markdown("**Loss per epoch** (lower is better)")
-            st.altair_chart(curves_chart(history, "loss"), width="stretch")
-            st.markdown("**Accuracy per epoch** (higher is better)")
-            st.altair_chart(curves_chart(history, "accuracy"), width="stretch")
+            for measure, better in (("loss", "lower"), ("accuracy", "higher")):
+                st.markdown(f"**{measure.capitalize()} per epoch** ({better} is better)")
+                st.altair_chart(
+                    curves_chart(history, measure),
+                    width="stretch",
+                    alt=f"Line chart of the {measure} per epoch on the training and the "
+                    "validation images: the numbers are in the table under the charts.",
+                )
+            with st.expander("The curves as a table"):
+                st.dataframe(history, key="history-table")
     settings = {
         **(record.config.to_dict() if record.config else {}),
         "epochs completed": record.epochs_completed,
@@ -389,7 +419,12 @@ def show_comparison(records: list[ModelRecord]) -> None:
         .configure_axis(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale)
         .configure_legend(labelFontSize=14 * scale, titleFontSize=14 * scale)
     )
-    st.altair_chart(points, width="stretch")
+    st.altair_chart(
+        points,
+        width="stretch",
+        alt="Scatter chart of every saved model's test accuracy against its training time, "
+        "sized by its parameters: the same numbers as the table above.",
+    )
     st.caption("Each dot is a saved model: up is more accurate, left trained faster.")
 
 

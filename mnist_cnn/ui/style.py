@@ -7,7 +7,11 @@ light and the dark theme alike.
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
+
+from mnist_cnn.ui.accessible import PICKER_LABEL
 
 PRESENTER_SCALE = 1.4  # presenter mode makes text, pictures, charts and the canvas this much larger
 PRESENTER_KEY = "presenter"  # the toggle's key, and the URL's query parameter: ?presenter=true
@@ -15,8 +19,9 @@ PRESENTER_KEY = "presenter"  # the toggle's key, and the URL's query parameter: 
 # Every page. Colours come from the theme: `currentColor` is its text colour.
 PAGE_CSS = """
 <style>
-/* the element that holds the canvas toolbar's hiding script takes no room */
-[data-testid="stElementContainer"]:has(span.hide-canvas-toolbar) { display: none; }
+/* the elements that hold the canvas toolbar's hiding script and the announcer take no room */
+[data-testid="stElementContainer"]:has(span.hide-canvas-toolbar),
+[data-testid="stElementContainer"]:has(span.announcement) { display: none; }
 /* Clear and Undo: large, for fingers and for the back of the classroom */
 .st-key-drawing-buttons button { min-height: 3rem; font-size: 1.15rem; }
 /* the answer on one line ("7 · 98% sure"), however large the text (presenter mode) */
@@ -58,11 +63,17 @@ html {{ font-size: {16 * PRESENTER_SCALE}px; }}  /* Streamlit sizes text in rem 
 # The canvas (streamlit-drawable-canvas) has its own toolbar: invisible until hovered, never
 # shown on a phone, and its pencil switches drawing off without a word. The page's own Clear
 # and Undo replace it. It lives in the canvas's shadow root, which page CSS cannot reach, so
-# this script puts a style inside every canvas as it appears.
+# this script puts a style inside every canvas as it appears. It also labels the canvas for
+# screen readers (what it is, and the keyboard's way instead), which its own code does not.
+CANVAS_LABEL = (
+    "Drawing canvas, white ink on black: draw one digit with a mouse, pen or finger. "
+    f"With a keyboard, use “{PICKER_LABEL}” below it."
+)
 HIDE_CANVAS_TOOLBAR_JS = """
 <span class="hide-canvas-toolbar"></span>
 <script>
 (() => {
+  const LABEL = %s;
   if (window.hideCanvasToolbar) return;
   window.hideCanvasToolbar = () => {
     for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
@@ -72,6 +83,14 @@ HIDE_CANVAS_TOOLBAR_JS = """
         style.className = 'hide-canvas-toolbar';
         style.textContent = '.dc-toolbar { display: none !important; }';
         root.appendChild(style);
+      }
+      for (const canvas of root ? root.querySelectorAll('canvas') : []) {
+        if (canvas.classList.contains('upper-canvas')) {  // the layer that takes the strokes
+          canvas.setAttribute('role', 'img');
+          canvas.setAttribute('aria-label', LABEL);
+        } else {
+          canvas.setAttribute('aria-hidden', 'true');  // the ink and background layers
+        }
       }
     }
   };
@@ -89,8 +108,10 @@ def page_style() -> None:
 
 
 def hide_canvas_toolbar() -> None:
-    """Hide the toolbar of every canvas on the page (digit_canvas calls it)."""
-    st.html(HIDE_CANVAS_TOOLBAR_JS, unsafe_allow_javascript=True)
+    """Hide the toolbar of every canvas on the page and label the canvas for screen readers
+    (digit_canvas calls it)."""
+    script = HIDE_CANVAS_TOOLBAR_JS % json.dumps(CANVAS_LABEL)
+    st.html(script, unsafe_allow_javascript=True)
 
 
 def presenter_toggle() -> None:

@@ -122,10 +122,10 @@ def checked_config(values: dict, slots: dict) -> TrainConfig | None:
         return config
     except SettingError as error:
         described = SETTINGS[error.name]
-        slots[error.name].error(f"⚠️ {described.label} ({error.name}): {error}")
+        slots[error.name].error(f":material/warning: {described.label} ({error.name}): {error}")
     except HandwritingMissing:
         slots["real_digits"].error(
-            "⚠️ This server has no pen-written digits to learn from: untick this setting, or "
+            ":material/warning: This server has no pen-written digits to learn from: untick this setting, or "
             f"start the app with {ENVIRONMENT_VARIABLE}=the folder holding them (see the README)."
         )
     except ValueError as error:  # not about one field
@@ -261,10 +261,18 @@ def progress_charts(job: Job) -> None:
     for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
         with column:
             st.markdown(f"**{metric.capitalize()}**")
+            latest = table[table.metric == metric].groupby("series").value.last()
+            st.caption(  # the chart's latest numbers as text
+                "Latest: " + ", ".join(f"{series} {value:.4f}" for series, value in latest.items())
+            )
             # A Vega-Lite spec written out: st.line_chart builds it with Altair, which costs
             # ~90 ms of server time per chart, every second, for every student watching.
             st.vega_lite_chart(
-                table[table.metric == metric], curves_spec(metric, low), width="stretch"
+                table[table.metric == metric],
+                curves_spec(metric, low),
+                width="stretch",
+                alt=f"Line chart of the {metric} as training goes, on the training and the "
+                "validation images; the latest numbers are written above it",
             )
 
 
@@ -301,7 +309,7 @@ def stop_button(job: Job) -> None:
 def queue_lines(queued: list[Job]) -> None:
     for waiting in queued:
         st.markdown(
-            f"🕒 Queued, place {waiting.queue_position}: **{plain(waiting.name)}**{whose(waiting)}"
+            f":material/schedule: Queued, place {waiting.queue_position}: **{plain(waiting.name)}**{whose(waiting)}"
         )
         # one's own runs; and anyone's for the teacher, when there is one
         may_cancel = waiting.owner == owner() or (classroom().has_teacher and is_teacher())
