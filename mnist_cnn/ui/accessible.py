@@ -78,11 +78,11 @@ def picture_strokes(image: np.ndarray, size: int) -> tuple[list, np.ndarray]:
 
 
 def _load_picked(key: str, size: int) -> None:
-    """Picker callback: the next MNIST test image of the chosen digit becomes the drawing."""
+    """Picker callback: the next MNIST test image of the chosen digit becomes the drawing.
+    (The choice stays shown: set back to None here, the select box sent it a second time.)"""
     digit = st.session_state.get(f"{key}-pick")
     if digit is None:
         return
-    st.session_state[f"{key}-pick"] = None  # the same digit can be picked again: the next one
     try:
         data = load_mnist(os.environ.get("MNIST_DATA_DIR") or None)
     except DataError as error:
@@ -110,7 +110,7 @@ def digit_picker(key: str, size: int) -> None:
         args=(key, size),
         width=size,
         help="Puts a handwritten digit from MNIST's test images on the canvas, for the network "
-        "to read; pick the same digit again for another one. You can draw over it.",
+        "to read; the next time you pick that digit, another one. You can draw over it.",
     )
     if f"{key}-pick-error" in st.session_state:
         st.error(st.session_state.pop(f"{key}-pick-error"))

@@ -44,6 +44,12 @@ PAGE_CSS = """
 </style>
 """
 
+# The dark theme's primary colour is a light red (see .streamlit/config.toml): Streamlit writes
+# white on it, 2.8:1; no theme setting sets that text colour, so this does (about 7:1).
+DARK_CSS = """
+<style>[data-testid="stBaseButton-primary"] { color: #111111; }</style>
+"""
+
 PRESENTER_CSS = f"""
 <style>
 html {{ font-size: {16 * PRESENTER_SCALE}px; }}  /* Streamlit sizes text in rem */
@@ -104,7 +110,7 @@ HIDE_CANVAS_TOOLBAR_JS = """
 
 def page_style() -> None:
     """The style every page gets (and presenter mode's when it is on). Call once per page run."""
-    st.html(PAGE_CSS + (PRESENTER_CSS if is_presenter() else ""))
+    st.html(PAGE_CSS + (PRESENTER_CSS if is_presenter() else "") + (DARK_CSS if is_dark() else ""))
 
 
 def hide_canvas_toolbar() -> None:
