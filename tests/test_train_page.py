@@ -303,7 +303,9 @@ def test_the_teacher_enters_the_passphrase_once_and_may_do_everything(with_teach
     teacher = new_app().run()
     teacher.text_input(key="teacher-passphrase").set_value("owl feathers").run()
     assert not teacher.sidebar.error
-    assert any(text.startswith("🧑‍🏫 Teacher mode") for text in texts(teacher.sidebar.caption))
+    assert any(
+        text.startswith(":material/school: Teacher mode") for text in texts(teacher.sidebar.caption)
+    )
     teacher.selectbox(key="chosen-run").set_value(record.id).run()
     assert teacher.button(key="activate").label == "Use this model"
     teacher.button(key="activate").click().run()
