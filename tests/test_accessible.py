@@ -12,6 +12,7 @@ from mnist_cnn.predict import Prediction
 from mnist_cnn.preprocess import preprocess
 from mnist_cnn.ui.accessible import ANNOUNCEMENT_ID, picture_strokes
 from mnist_cnn.ui.drawing import same_strokes
+from mnist_cnn.ui.metrics import MATRIX_COLOURS, cell_colours, luminance
 from mnist_cnn.ui.widgets import CANVAS_SIZE, describe, spoken
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -108,3 +109,24 @@ def test_picking_without_mnist_says_what_is_missing(app, monkeypatch, tmp_path):
     assert not app.exception
     assert any("MNIST test images not found" in error.value for error in app.error)
     assert "Draw a digit" in headline(app)  # nothing was put on the canvas
+
+
+def contrast(one: str, other: str) -> float:
+    lighter, darker = sorted(
+        (
+            luminance(*(int(colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)))
+            for colour in (one, other)
+        ),
+        reverse=True,
+    )
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_number_of_the_confusion_matrix_reads_at_aa_contrast(theme):
+    colours = MATRIX_COLOURS[theme]
+    assert contrast(colours["empty ink"], colours["empty"]) >= 4.5
+    named = {"white": "#ffffff", "black": "#000000"}
+    for count in range(1, 101):  # a mistake cell, from the fewest to the most mistakes
+        fill, ink = cell_colours(count, False, 100, colours)
+        assert contrast(fill, named[ink]) >= 4.5, (count, fill, ink)

@@ -15,6 +15,7 @@ from mnist_cnn.ui.accessible import PICKER_LABEL
 
 PRESENTER_SCALE = 1.4  # presenter mode makes text, pictures, charts and the canvas this much larger
 PRESENTER_KEY = "presenter"  # the toggle's key, and the URL's query parameter: ?presenter=true
+DEFAULT_TEXT_COLOURS = {"light": "#2f2d2b", "dark": "#edebe8"}  # Streamlit 1.67's, if none is set
 
 # Every page. Colours come from the theme: `currentColor` is its text colour.
 PAGE_CSS = """
@@ -148,5 +149,7 @@ def is_dark() -> bool:
 
 
 def text_colour() -> str:
-    """The theme's text colour, for charts (Vega cannot read CSS): Streamlit's defaults."""
-    return "#fafafa" if is_dark() else "#31333f"
+    """The theme's text colour, for charts (Vega cannot read CSS): .streamlit/config.toml's,
+    else Streamlit's default."""
+    theme = "dark" if is_dark() else "light"
+    return st.get_option(f"theme.{theme}.textColor") or DEFAULT_TEXT_COLOURS[theme]
