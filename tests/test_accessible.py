@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 from mnist_cnn.predict import Prediction
 from mnist_cnn.preprocess import preprocess
 from mnist_cnn.ui.accessible import ANNOUNCEMENT_ID, picture_strokes
+from mnist_cnn.ui.confusion import MATRIX_COLOURS, cell_colours, luminance
 from mnist_cnn.ui.drawing import same_strokes
-from mnist_cnn.ui.metrics import MATRIX_COLOURS, cell_colours, luminance
 from mnist_cnn.ui.widgets import CANVAS_SIZE, describe, spoken
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

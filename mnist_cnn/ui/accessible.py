@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 
 import numpy as np
 import streamlit as st
@@ -84,7 +83,7 @@ def _load_picked(key: str, size: int) -> None:
     if digit is None:
         return
     try:
-        data = load_mnist(os.environ.get("MNIST_DATA_DIR") or None)
+        data = load_mnist()  # where settings.mnist_dir() says, as Inside's test images
     except DataError as error:
         st.session_state[f"{key}-pick-error"] = f"**MNIST test images not found.** {error}"
         return
