@@ -44,7 +44,8 @@ def test_a_cleared_canvas_is_blank():
 
 
 @pytest.mark.parametrize(
-    ("text", "digit"), [("# 7 · 98% sure", "7"), ("# 0 · 100% sure", "0"), ("✏️ Draw a digit", None)]
+    ("text", "digit"),
+    [("# 7 · 98% sure", "7"), ("# 0 · 100% sure", "0"), (":material/draw: Draw a digit", None)],
 )
 def test_the_prediction_headline_is_recognised(text, digit):
     found = PREDICTION_TEXT.match(text)

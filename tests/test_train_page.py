@@ -359,7 +359,9 @@ def test_the_teacher_enters_the_passphrase_once_and_may_do_everything(with_teach
     teacher = new_app().run()
     teacher.text_input(key="teacher-passphrase").set_value("owl feathers").run()
     assert not teacher.sidebar.error
-    assert any(text.startswith("🧑‍🏫 Teacher mode") for text in texts(teacher.sidebar.caption))
+    assert any(
+        text.startswith(":material/school: Teacher mode") for text in texts(teacher.sidebar.caption)
+    )
     teacher.selectbox(key="chosen-run").set_value(record.id).run()
     assert teacher.button(key="activate").label == "Use this model"
     teacher.button(key="activate").click().run()
@@ -523,7 +525,7 @@ def test_a_started_run_is_listed_trains_and_ends_in_the_runs_list(trained):
 @pytest.mark.slow
 def test_a_second_run_waits_in_the_queue_and_its_owner_can_cancel_it(trained):
     assert "Another run is training; yours is queued (place 1)." in trained.queued_toasts
-    assert "🕒 Queued, place 1: **second run** (yours)" in trained.queued_live
+    assert ":material/schedule: Queued, place 1: **second run** (yours)" in trained.queued_live
     assert trained.cancel_keys == [f"cancel-{trained.second.id}"]
     assert not any("Queued" in text for text in trained.after_cancel_live)
     assert trained.second.id not in trained.folders_after_cancel  # its empty folder is gone

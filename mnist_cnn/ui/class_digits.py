@@ -50,6 +50,13 @@ def caption(entry: Entry) -> str:
     return f"#{int(entry.id)} · model: {guess_text(entry)} {mark}{held_out}"
 
 
+def alt_text(entry: Entry) -> str:
+    """What a screen reader says for a drawing: "Drawing #3: a 4, the model read 9 (wrong)"."""
+    verdict = "right" if entry.guess == entry.label else "wrong"
+    held_out = ", held out of training" if entry.held_out else ""
+    return f"Drawing #{int(entry.id)}: a {entry.label}, the model read {guess_text(entry)} ({verdict}){held_out}"
+
+
 def show_scores(record, predictor, entries: list[Entry]) -> None:
     held_out = [entry for entry in entries if entry.held_out]
     st.markdown(f"**How well “{plain(record.name)}” (the active model) reads…**")
@@ -95,7 +102,12 @@ def show_gallery(entries: list[Entry]) -> None:
                 name = label_text(label).capitalize()
                 st.subheader(f"{name} · {len(drawings)} drawing{'s' * (len(drawings) > 1)}")
                 images = [thumbnail(entry, as_drawn) for entry in drawings]
-                st.image(images, caption=[caption(entry) for entry in drawings], width=THUMBNAIL)
+                st.image(
+                    images,
+                    caption=[caption(entry) for entry in drawings],
+                    width=THUMBNAIL,
+                    alt=[alt_text(entry) for entry in drawings],
+                )
 
 
 def delete_form(store: ClassDigits, entries: list[Entry]) -> None:
@@ -109,7 +121,7 @@ def delete_form(store: ClassDigits, entries: list[Entry]) -> None:
     }
     chosen = st.selectbox("Drawing", list(names), format_func=names.get, key="delete-choice")
     entry = next(entry for entry in entries if entry.id == chosen)
-    st.image(thumbnail(entry, as_drawn=False), width=THUMBNAIL)
+    st.image(thumbnail(entry, as_drawn=False), width=THUMBNAIL, alt=alt_text(entry))
     sure = st.checkbox("I am sure", key=f"delete-sure-{chosen}")
     if st.button("Delete this drawing", disabled=not sure, key="delete"):
         try:
@@ -137,7 +149,7 @@ def page() -> None:
     teacher = classroom().may(Action.DELETE_DRAWING, me())
     where = f" They are kept in `{store.root}`." if teacher else ""  # no server path for students
     st.caption(
-        "Drawings saved on the Draw page with **✓ This is right** or **It was a …**." + where
+        "Drawings saved on the Draw page with **This is right** or **It was a …**." + where
     )
     entries, problems = store.scan()
     for problem in problems:
@@ -147,7 +159,7 @@ def page() -> None:
     if not entries:
         st.info(
             "No drawings saved yet. On the **Draw** page, draw a digit, then press "
-            "**✓ This is right**, or choose what **it was** and press **Save**."
+            "**This is right**, or choose what **it was** and press **Save**."
         )
         return
 

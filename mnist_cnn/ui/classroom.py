@@ -217,7 +217,7 @@ def teacher_box() -> None:
     with st.container(key="teacher"):
         if is_teacher():
             st.caption(
-                "🧑‍🏫 Teacher mode, in this browser until you sign out: you can switch the "
+                ":material/school: Teacher mode, in this browser until you sign out: you can switch the "
                 "class's model, rename and delete runs, stop any run and delete class drawings."
             )
             limits_box()

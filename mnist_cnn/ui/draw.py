@@ -27,7 +27,7 @@ from mnist_cnn.ui.widgets import (
 
 DRAW, UPLOAD = "Draw", "Upload a photo"
 MAX_UPLOAD_MB = 5  # photos up to this size are read; larger ones (to the server's cap) are told so
-UPLOAD_HINT = "📷 Upload a photo of one digit: dark ink on light paper, or the other way round."
+UPLOAD_HINT = ":material/photo_camera: Upload a photo of one digit: dark ink on light paper, or the other way round."
 STEP_CAPTIONS = {
     "ink": "1. The ink, background removed",
     "cropped": "2. Cropped to the ink",
@@ -38,7 +38,12 @@ STEP_SIZE = 140  # pixels: each step is drawn about this large, then fitted to i
 
 
 def show_model_input(prepared: Preprocessed) -> None:
-    st.image(enlarge(prepared.image), caption="What the network sees: 28×28 pixels", width=280)
+    st.image(
+        enlarge(prepared.image),
+        caption="What the network sees: 28×28 pixels",
+        width=280,
+        alt="The 28×28 input the network sees: the drawing made small, white on black, centred",
+    )
     if st.toggle(
         "Show how the drawing becomes 28×28 pixels", key="show-steps", persist_state="session"
     ):
@@ -50,6 +55,7 @@ def show_model_input(prepared: Preprocessed) -> None:
                 enlarge(square, scale, grid=scale >= 5),
                 caption=STEP_CAPTIONS[name],
                 width="stretch",
+                alt=f"Step {STEP_CAPTIONS[name]}",
             )
 
 

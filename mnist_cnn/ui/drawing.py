@@ -81,7 +81,7 @@ class Drawing:
     def record(self, strokes: list, image: np.ndarray) -> None:
         """What a canvas sent after a stroke; nothing happens if it is what we have (a canvas
         told to show the drawing again sends it back, its strokes perhaps written differently)."""
-        if strokes == self.current.strokes or self.looks_the_same(image):
+        if same_strokes(strokes, self.current.strokes) or self.looks_the_same(image):
             return
         self.versions.append(Version(strokes, to_png(image)))
         del self.versions[:-HISTORY_LIMIT]
@@ -91,6 +91,13 @@ class Drawing:
         if current is None:
             return not np.asarray(image)[..., :3].any()  # nothing drawn, and nothing sent
         return current.shape == np.shape(image) and np.array_equal(current, image)
+
+    def replace(self, strokes: list, image: np.ndarray) -> None:
+        """Make something not drawn the drawing (a picked digit: the keyboard's way to draw);
+        the canvases show it, and Undo brings back what was there before."""
+        self.versions.append(Version(strokes, to_png(image)))
+        del self.versions[:-HISTORY_LIMIT]
+        self.show_again()
 
     def show_again(self) -> None:
         """Tell the canvases to show the drawing as it is now."""
@@ -109,6 +116,15 @@ class Drawing:
         if self.can_undo:
             self.versions.pop()
         self.show_again()
+
+
+def same_strokes(sent: list, kept: list) -> bool:
+    """Whether a canvas sent back the strokes we have: equal, or a picture (a picked digit)
+    that the canvas writes out with more fields than it was given, but the same picture."""
+    return len(sent) == len(kept) and all(
+        one == other or (one.get("src") is not None and one.get("src") == other.get("src"))
+        for one, other in zip(sent, kept, strict=True)
+    )
 
 
 def student_drawing() -> Drawing:

@@ -1,4 +1,4 @@
-"""Under a prediction: "✓ This is right" or "It was a [N]" saves the drawing to the class's digits."""
+"""Under a prediction: "This is right" or "It was a [N]" saves the drawing to the class's digits."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def _save(original, prepared: Preprocessed, prediction: Prediction, model_id: st
         return
     st.session_state[SAVED] = (fingerprint, label)
     st.session_state["feedback-label"] = None
-    st.toast(saved_text(label), icon="🧑‍🏫")
+    st.toast(saved_text(label), icon=":material/school:")
 
 
 def _save_chosen(original, prepared, prediction, model_id) -> None:
@@ -64,7 +64,8 @@ def feedback_buttons(
         # a row that wraps rather than cutting a button short (presenter mode, phones)
         row = st.container(horizontal=True, vertical_alignment="bottom", gap="small")
         row.button(
-            "✓ This is right",
+            "This is right",
+            icon=":material/check:",
             key="feedback-right",
             disabled=done,
             on_click=_save,

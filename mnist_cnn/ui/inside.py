@@ -39,7 +39,9 @@ from mnist_cnn.ui.widgets import (
 # pixels (widgets.show_picture). Bars are plain HTML (widgets.show_bars): a Vega chart costs the
 # browser far more.
 DRAW, TEST_IMAGE = "Draw", "MNIST test image"
-DRAW_HINT = "✏️ Draw a digit from 0 to 9 on the black square, or pick an MNIST test image."
+DRAW_HINT = (
+    ":material/draw: Draw a digit from 0 to 9 on the black square, or pick an MNIST test image."
+)
 
 # The playground: key -> (label, smallest, largest, neutral value, step, shown as, help)
 SLIDERS = {
@@ -152,6 +154,7 @@ def read_test_image() -> tuple[np.ndarray | None, str]:
         enlarge(data.test_images[index] / 255),
         caption=f"Test image {index:,}. MNIST's label: {data.test_labels[index]}",
         width=CANVAS_SIZE,
+        alt=f"MNIST test image {index:,}, a handwritten {data.test_labels[index]}",
     )
     return (data.test_images[index] / 255).astype(np.float32), ""
 

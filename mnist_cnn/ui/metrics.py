@@ -15,16 +15,15 @@ from mnist_cnn.data import DataError, MnistData, load_mnist
 from mnist_cnn.reports import Report, model_report
 from mnist_cnn.storage import ModelFileError, ModelRecord
 from mnist_cnn.ui.classroom import model_for_me
+from mnist_cnn.ui.confusion import DIGITS, confusion_chart, confusion_table
 from mnist_cnn.ui.models import get_store, model_label, sidebar
 from mnist_cnn.ui.names import plain
-from mnist_cnn.ui.style import chart_scale, is_dark, text_colour
+from mnist_cnn.ui.style import chart_scale, text_colour
 from mnist_cnn.ui.widgets import enlarge
 
-DIGITS = list(range(10))
 ANY = "any"
 SHOWN_AT_MOST = 40  # digits shown in a gallery
 FONT_SIZE = 18  # chart text, readable on a projector (larger still in presenter mode)
-MATRIX_SIZE = 520  # pixels: the confusion matrix, larger in presenter mode
 CELL_PANEL_WIDTH = 360  # pixels: the chosen cell's digits, beside the matrix when there is room
 NOT_SCORED = "Shown once the model is scored: see the message above."
 
@@ -90,9 +89,14 @@ def show_digits(indices, report: Report, data: MnistData, key: str) -> None:
         f"{int(100 * report.confidence[index])}%"
         for index in indices
     ]
+    alts = [  # what a screen reader says for each picture
+        f"Test image {index:,}: true {data.test_labels[index]}, read as "
+        f"{report.predicted[index]}, {int(100 * report.confidence[index])}% sure"
+        for index in indices
+    ]
     with st.container(key=key):
         if images:
-            st.image(images, caption=captions, width=140)
+            st.image(images, caption=captions, width=140, alt=alts)
 
 
 def _pick_cell() -> None:
@@ -103,79 +107,6 @@ def _pick_cell() -> None:
         st.session_state["cell-predicted"] = int(point["predicted"])
     except (KeyError, IndexError, TypeError, ValueError):
         pass  # a click beside the cells clears the chart's selection: keep the chosen cell
-
-
-# The heatmap's colours in each theme: cells read right, cells with no mistakes, the lines
-# between cells and the frame around the chosen cell. Mistakes go from light to dark red.
-MATRIX_COLOURS = {
-    "light": {"right": "#cfe8cf", "empty": "#ffffff", "empty ink": "#9a9a9a", "lines": "#e0e0e0",
-              "frame": "#1f4e9c"},
-    "dark": {"right": "#1f4d2b", "empty": "#0e1117", "empty ink": "#8a8f98", "lines": "#3a3d45",
-             "frame": "#7fb0ff"},
-}  # fmt: skip
-
-
-def matrix_colours() -> dict[str, str]:
-    return MATRIX_COLOURS["dark" if is_dark() else "light"]
-
-
-def cell_colours(count: int, correct: bool, most_errors: int, colours: dict) -> tuple[str, str]:
-    """(fill, ink) of a heatmap cell: green when read right, light to dark red for mistakes."""
-    if correct:
-        return colours["right"], text_colour()
-    if count == 0:
-        return colours["empty"], colours["empty ink"]
-    share = count / most_errors
-    light, dark = np.array([252, 187, 161]), np.array([165, 15, 21])
-    red, green, blue = (light + share * (dark - light)).astype(int)
-    return f"#{red:02x}{green:02x}{blue:02x}", "white" if share > 0.6 else "black"
-
-
-def confusion_chart(matrix: list[list[int]], chosen: tuple[int, int]) -> alt.LayerChart:
-    most_errors = max(
-        [1]
-        + [matrix[true][predicted] for true in DIGITS for predicted in DIGITS if true != predicted]
-    )
-    # "actual", not "true": `datum.true` is not a valid Vega expression
-    table = pd.DataFrame(
-        [
-            {"actual": true, "predicted": predicted, "count": matrix[true][predicted]}
-            for true in DIGITS
-            for predicted in DIGITS
-        ]
-    )
-    colours = matrix_colours()
-    table[["fill", "ink"]] = [
-        cell_colours(row.count, row.actual == row.predicted, most_errors, colours)
-        for row in table.itertuples()
-    ]
-    font_size, size = FONT_SIZE * chart_scale(), round(MATRIX_SIZE * chart_scale())
-    cell = alt.selection_point(name="cell", fields=["actual", "predicted"], on="click")
-    base = alt.Chart(table).encode(
-        x=alt.X("predicted:O", title="predicted digit", axis=alt.Axis(orient="top", labelAngle=0)),
-        y=alt.Y("actual:O", title="true digit"),
-        tooltip=[
-            alt.Tooltip("actual:O", title="true digit"),
-            alt.Tooltip("predicted:O", title="predicted"),
-            alt.Tooltip("count:Q", title="test images"),
-        ],
-    )
-    cells = (
-        base.mark_rect(stroke=colours["lines"], strokeWidth=1, cursor="pointer")
-        .encode(fill=alt.Fill("fill:N", scale=None))
-        .add_params(cell)
-    )
-    numbers = base.mark_text(fontSize=font_size, cursor="pointer").encode(
-        text="count:Q", color=alt.Color("ink:N", scale=None)
-    )
-    frame = base.mark_rect(
-        fill="transparent", stroke=colours["frame"], strokeWidth=4
-    ).transform_filter(f"datum.actual == {chosen[0]} && datum.predicted == {chosen[1]}")
-    return (
-        alt.layer(cells, numbers, frame)
-        .properties(width=size, height=size)
-        .configure_axis(labelFontSize=font_size, titleFontSize=font_size, labelPadding=6)
-    )
 
 
 def show_confusion(report: Report, data: MnistData) -> None:
@@ -192,11 +123,15 @@ def show_confusion(report: Report, data: MnistData) -> None:
     with st.container(horizontal=True, wrap=True, gap="medium"):
         with st.container(key="confusion-box", width="content"):
             st.altair_chart(
-                confusion_chart(report.confusion_matrix, chosen),
+                confusion_chart(report.confusion_matrix, chosen, FONT_SIZE),
                 key="confusion-chart",
                 on_select=_pick_cell,
                 width="content",
+                alt="Confusion matrix of the 10,000 test digits: rows are the true digit, "
+                "columns what the model read. Its numbers are in the table under it.",
             )
+            with st.expander("The matrix as a table"):
+                st.dataframe(confusion_table(report.confusion_matrix), key="confusion-table")
         cell_column = st.container(width=CELL_PANEL_WIDTH)
     with cell_column:
         left, right = st.columns(2)
@@ -253,7 +188,12 @@ def show_per_class(report: Report) -> None:
         .configure_axis(labelFontSize=font_size, titleFontSize=font_size)
         .configure_legend(labelFontSize=font_size)
     )
-    right.altair_chart(bars, width="stretch")
+    right.altair_chart(
+        bars,
+        width="stretch",
+        alt="Bar chart of precision, recall and F1 for each digit: the same numbers as the table "
+        "beside it.",
+    )
     right.caption(
         f"The axis starts at {100 * lowest:.0f}% so small differences show. "
         "Precision: of the images read as a digit, the share that are it. "
@@ -318,10 +258,16 @@ def show_training(record: ModelRecord) -> None:
     else:
         history.index = pd.RangeIndex(1, len(history) + 1, name="epoch")
         with left:
-            st.markdown("**Loss per epoch** (lower is better)")
-            st.altair_chart(curves_chart(history, "loss"), width="stretch")
-            st.markdown("**Accuracy per epoch** (higher is better)")
-            st.altair_chart(curves_chart(history, "accuracy"), width="stretch")
+            for measure, better in (("loss", "lower"), ("accuracy", "higher")):
+                st.markdown(f"**{measure.capitalize()} per epoch** ({better} is better)")
+                st.altair_chart(
+                    curves_chart(history, measure),
+                    width="stretch",
+                    alt=f"Line chart of the {measure} per epoch on the training and the "
+                    "validation images: the numbers are in the table under the charts.",
+                )
+            with st.expander("The curves as a table"):
+                st.dataframe(history, key="history-table")
     settings = {
         **(record.config.to_dict() if record.config else {}),
         "epochs completed": record.epochs_completed,
@@ -382,7 +328,12 @@ def show_comparison(records: list[ModelRecord]) -> None:
         .configure_axis(labelFontSize=FONT_SIZE * scale, titleFontSize=FONT_SIZE * scale)
         .configure_legend(labelFontSize=14 * scale, titleFontSize=14 * scale)
     )
-    st.altair_chart(points, width="stretch")
+    st.altair_chart(
+        points,
+        width="stretch",
+        alt="Scatter chart of every saved model's test accuracy against its training time, "
+        "sized by its parameters: the same numbers as the table above.",
+    )
     st.caption("Each dot is a saved model: up is more accurate, left trained faster.")
 
 

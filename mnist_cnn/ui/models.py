@@ -204,7 +204,9 @@ def sidebar() -> None:
         active = store.shipped()
     shown = shown_model(active)
     if st.session_state.get(SHOWN_MODEL, shown) != shown:
-        st.toast(f"The model is now “{plain(active.name)}”.", icon="🔁", duration="long")
+        st.toast(
+            f"The model is now “{plain(active.name)}”.", icon=":material/sync:", duration="long"
+        )
     st.session_state[SHOWN_MODEL] = shown
     ids = [record.id for record in usable]
     labels = {record.id: model_label(record) for record in usable}

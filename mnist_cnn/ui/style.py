@@ -7,17 +7,24 @@ light and the dark theme alike.
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
+
+from mnist_cnn.ui.accessible import PICKER_LABEL
 
 PRESENTER_SCALE = 1.4  # presenter mode makes text, pictures, charts and the canvas this much larger
 PRESENTER_KEY = "presenter"  # the toggle's key, and the URL's query parameter: ?presenter=true
+DEFAULT_TEXT_COLOURS = {"light": "#2f2d2b", "dark": "#edebe8"}  # Streamlit 1.67's, if none is set
 
 # Every page. Colours come from the theme: `currentColor` is its text colour.
 PAGE_CSS = """
 <style>
-/* the elements that hold a script (the canvas toolbar's, the browser's cookie) take no room */
+/* the elements that hold a script (the canvas toolbar's, the browser's cookie) and the
+   announcer take no room */
 [data-testid="stElementContainer"]:has(span.hide-canvas-toolbar),
-[data-testid="stElementContainer"]:has(span.remember-browser) { display: none; }
+[data-testid="stElementContainer"]:has(span.remember-browser),
+[data-testid="stElementContainer"]:has(span.announcement) { display: none; }
 /* Clear and Undo: large, for fingers and for the back of the classroom */
 .st-key-drawing-buttons button { min-height: 3rem; font-size: 1.15rem; }
 /* labels of checkboxes and toggles wrap rather than end in "…" (presenter mode, narrow columns) */
@@ -47,6 +54,12 @@ PAGE_CSS = """
 </style>
 """
 
+# The dark theme's primary colour is a light red (see .streamlit/config.toml): Streamlit writes
+# white on it, 2.8:1; no theme setting sets that text colour, so this does (about 7:1).
+DARK_CSS = """
+<style>[data-testid="stBaseButton-primary"] { color: #111111; }</style>
+"""
+
 PRESENTER_CSS = f"""
 <style>
 html {{ font-size: {16 * PRESENTER_SCALE}px; }}  /* Streamlit sizes text in rem */
@@ -72,11 +85,17 @@ h1 {{ font-size: 2.1rem !important; padding: 0 0 0.5rem !important; }}
 # The canvas (streamlit-drawable-canvas) has its own toolbar: invisible until hovered, never
 # shown on a phone, and its pencil switches drawing off without a word. The page's own Clear
 # and Undo replace it. It lives in the canvas's shadow root, which page CSS cannot reach, so
-# this script puts a style inside every canvas as it appears.
+# this script puts a style inside every canvas as it appears. It also labels the canvas for
+# screen readers (what it is, and the keyboard's way instead), which its own code does not.
+CANVAS_LABEL = (
+    "Drawing canvas, white ink on black: draw one digit with a mouse, pen or finger. "
+    f"With a keyboard, use “{PICKER_LABEL}” below it."
+)
 HIDE_CANVAS_TOOLBAR_JS = """
 <span class="hide-canvas-toolbar"></span>
 <script>
 (() => {
+  const LABEL = %s;
   if (window.hideCanvasToolbar) return;
   window.hideCanvasToolbar = () => {
     for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
@@ -86,6 +105,14 @@ HIDE_CANVAS_TOOLBAR_JS = """
         style.className = 'hide-canvas-toolbar';
         style.textContent = '.dc-toolbar { display: none !important; }';
         root.appendChild(style);
+      }
+      for (const canvas of root ? root.querySelectorAll('canvas') : []) {
+        if (canvas.classList.contains('upper-canvas')) {  // the layer that takes the strokes
+          canvas.setAttribute('role', 'img');
+          canvas.setAttribute('aria-label', LABEL);
+        } else {
+          canvas.setAttribute('aria-hidden', 'true');  // the ink and background layers
+        }
       }
     }
   };
@@ -99,12 +126,14 @@ HIDE_CANVAS_TOOLBAR_JS = """
 
 def page_style() -> None:
     """The style every page gets (and presenter mode's when it is on). Call once per page run."""
-    st.html(PAGE_CSS + (PRESENTER_CSS if is_presenter() else ""))
+    st.html(PAGE_CSS + (PRESENTER_CSS if is_presenter() else "") + (DARK_CSS if is_dark() else ""))
 
 
 def hide_canvas_toolbar() -> None:
-    """Hide the toolbar of every canvas on the page (digit_canvas calls it)."""
-    st.html(HIDE_CANVAS_TOOLBAR_JS, unsafe_allow_javascript=True)
+    """Hide the toolbar of every canvas on the page and label the canvas for screen readers
+    (digit_canvas calls it)."""
+    script = HIDE_CANVAS_TOOLBAR_JS % json.dumps(CANVAS_LABEL)
+    st.html(script, unsafe_allow_javascript=True)
 
 
 def presenter_toggle() -> None:
@@ -135,5 +164,7 @@ def is_dark() -> bool:
 
 
 def text_colour() -> str:
-    """The theme's text colour, for charts (Vega cannot read CSS): Streamlit's defaults."""
-    return "#fafafa" if is_dark() else "#31333f"
+    """The theme's text colour, for charts (Vega cannot read CSS): .streamlit/config.toml's,
+    else Streamlit's default."""
+    theme = "dark" if is_dark() else "light"
+    return st.get_option(f"theme.{theme}.textColor") or DEFAULT_TEXT_COLOURS[theme]

@@ -45,10 +45,18 @@ def progress_charts(job: Job) -> None:
     for column, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
         with column:
             st.markdown(f"**{metric.capitalize()}**")
+            latest = table[table.metric == metric].groupby("series").value.last()
+            st.caption(  # the chart's latest numbers as text
+                "Latest: " + ", ".join(f"{series} {value:.4f}" for series, value in latest.items())
+            )
             # A Vega-Lite spec written out: st.line_chart builds it with Altair, which costs
             # ~90 ms of server time per chart, every second, for every student watching.
             st.vega_lite_chart(
-                table[table.metric == metric], curves_spec(metric, low), width="stretch"
+                table[table.metric == metric],
+                curves_spec(metric, low),
+                width="stretch",
+                alt=f"Line chart of the {metric} as training goes, on the training and the "
+                "validation images; the latest numbers are written above it",
             )
 
 
@@ -74,7 +82,7 @@ def stop_button(job: Job) -> None:
 def queue_lines(queued: list[Job]) -> None:
     for waiting in queued:
         st.markdown(
-            f"🕒 Queued, place {waiting.queue_position}: **{plain(run_name(waiting))}**"
+            f":material/schedule: Queued, place {waiting.queue_position}: **{plain(run_name(waiting))}**"
             f"{whose(waiting)}"
         )
         # the same rule as Stop (mnist_cnn.permissions)
@@ -173,7 +181,10 @@ def follow_run(run_id: str) -> None:
         if job is None:
             st.info("This run is not known here any more (cancelled, or the server restarted).")
         elif job.status == Status.QUEUED:
-            st.info(f"“{plain(job.name)}” is queued, place {job.queue_position}.", icon="🕒")
+            st.info(
+                f"“{plain(job.name)}” is queued, place {job.queue_position}.",
+                icon=":material/schedule:",
+            )
         elif job.status.is_active:
             running_job(job)
         else:

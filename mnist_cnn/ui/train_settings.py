@@ -98,10 +98,10 @@ def checked_config(values: dict, slots: dict) -> TrainConfig | None:
         return config
     except SettingError as error:
         described = SETTINGS[error.name]
-        slots[error.name].error(f"⚠️ {described.label} ({error.name}): {error}")
+        slots[error.name].error(f":material/warning: {described.label} ({error.name}): {error}")
     except HandwritingMissing:
         slots["real_digits"].error(
-            "⚠️ This server has no pen-written digits to learn from: untick this setting, or "
+            ":material/warning: This server has no pen-written digits to learn from: untick this setting, or "
             "start the app with MNIST_CNN_HANDWRITING_DIR=the folder holding them (see the "
             "README)."
         )

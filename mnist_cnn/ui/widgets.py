@@ -15,6 +15,7 @@ from PIL import Image
 from mnist_cnn.canvas import BRUSH_SIZE, CANVAS_SIZE
 from mnist_cnn.classdata import label_text
 from mnist_cnn.preprocess import Preprocessed, preprocess
+from mnist_cnn.ui.accessible import announce, digit_picker
 from mnist_cnn.ui.drawing import student_drawing
 from mnist_cnn.ui.style import hide_canvas_toolbar
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from mnist_cnn.predict import Prediction
 
 UNSURE_BELOW = 0.7  # below this confidence the prediction says the model is unsure
-DRAW_HINT = "✏️ Draw a digit from 0 to 9 on the black square."
+DRAW_HINT = ":material/draw: Draw a digit from 0 to 9 on the black square."
 FAINT_INK = "color-mix(in srgb, currentColor 45%, transparent)"  # the theme's text colour, faint
 
 
@@ -74,6 +75,7 @@ def digit_canvas(
         width="stretch",
         help="Take back the last stroke.",
     )
+    digit_picker(key, CANVAS_SIZE)  # the keyboard's way to draw
     return prepared, image
 
 
@@ -104,11 +106,21 @@ def describe(prediction: Prediction) -> str:
     return f"{prediction.digit} · {round(100 * prediction.confidence)}% sure"
 
 
+def spoken(prediction: Prediction | None) -> str:
+    """The answer as a screen reader says it ("" when there is none)."""
+    if prediction is None:
+        return ""
+    if prediction.not_a_digit:
+        return describe(prediction)
+    return f"The network reads {prediction.digit}, {round(100 * prediction.confidence)}% sure."
+
+
 def show_prediction(
     prediction: Prediction | None, hint: str, before: Prediction | None = None
 ) -> None:
     """The digit, large, with its confidence, in the container tests read (`st-key-prediction`);
     the hint when there is none. `before`: the reading before a change (Inside's sliders)."""
+    announce(spoken(prediction))  # for screen readers, once per new answer
     with st.container(key="prediction", border=True):
         if prediction is None:
             st.markdown(hint)
