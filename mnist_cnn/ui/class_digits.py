@@ -148,9 +148,7 @@ def page() -> None:
     st.title("The class's own digits")
     teacher = classroom().may(Action.DELETE_DRAWING, me())
     where = f" They are kept in `{store.root}`." if teacher else ""  # no server path for students
-    st.caption(
-        "Drawings saved on the Draw page with **This is right** or **It was a …**." + where
-    )
+    st.caption("Drawings saved on the Draw page with **This is right** or **It was a …**." + where)
     entries, problems = store.scan()
     for problem in problems:
         st.warning(f"{problem} (in {store.root})" if teacher else problem)
