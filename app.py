@@ -10,5 +10,6 @@ pages = [
     st.Page("mnist_cnn/ui/pages/train.py", title="Train", icon="🏋️"),
     st.Page("mnist_cnn/ui/pages/metrics.py", title="Metrics", icon="📊"),
     st.Page("mnist_cnn/ui/pages/class_digits.py", title="Class digits", icon="🧑‍🏫"),
+    st.Page("mnist_cnn/ui/pages/lesson.py", title="Lesson", icon=":material/school:"),
 ]
 st.navigation(pages).run()

@@ -24,13 +24,13 @@ from mnist_cnn.status import Status
 from mnist_cnn.storage import SHIPPED_ID, ModelRecord
 from mnist_cnn.ui.classroom import (
     can_switch_for_everyone,
-    choose_my_model,
     classroom,
     get_jobs,
     is_teacher,
     model_for_me,
     owner,
     teacher_key,
+    use_model,
 )
 from mnist_cnn.ui.models import get_store, sidebar
 from mnist_cnn.ui.names import file_name, plain
@@ -493,10 +493,7 @@ def use_button(record: ModelRecord, active_id: str) -> None:
         if for_everyone
         else "Only this browser uses it; the teacher chooses the model for the class.",
     ):
-        if for_everyone:
-            classroom().set_active_for_everyone(record.id, teacher_key())
-        else:
-            choose_my_model(record.id)
+        use_model(record.id)
         st.rerun()
 
 
