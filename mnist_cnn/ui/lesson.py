@@ -45,6 +45,7 @@ FOLLOW = "lesson-follow"  # the student's "Follow the teacher" checkbox
 TRAIN_ERROR = "lesson-train-error"  # session state: why "Train it now" could not start a run
 DRAW_PAGE = "mnist_cnn/ui/pages/draw.py"
 FOLLOW_SECONDS = 1.0  # how often a following student's page reads the teacher's step
+ROW_HEIGHT = 32  # pixels: the architecture table's ten rows fit a 720-pixel screen
 
 LESSON_CSS = """
 <style>
@@ -95,11 +96,12 @@ def live_load() -> None:
     data = mnist_or_message()
     if data is None:
         return
+    st.caption("The first eight training pictures, each with its label under it:")
     for column, image, label in zip(
         st.columns(8), data.train_images[:8], data.train_labels[:8], strict=True
     ):
         with column:
-            show_picture(image / 255, f"label {label}")
+            show_picture(image / 255, str(label))
     shapes = {
         "x_train": (data.train_images.shape, "training pictures"),
         "y_train": (data.train_labels.shape, "their labels"),
@@ -119,17 +121,19 @@ def live_scale() -> None:
     data = mnist_or_message()
     if data is None:
         return
-    image = data.train_images[0]
-    top, left = ink_window(image)
-    crop = image[top : top + 6, left : left + 6]
-    picture, numbers = st.columns([1, 3])
+    image, side = data.train_images[0], 4
+    top, left = ink_window(image, side)
+    crop = image[top : top + side, left : left + side]
+    picture, words = st.columns([1, 2], vertical_alignment="center")
     with picture:
-        show_picture(window_picture(image, top, left, 6), f"a {data.train_labels[0]}, 6 × 6 marked")
-    with numbers:
-        st.caption("The marked pixels before: whole numbers from 0 to 255")
-        st.dataframe(pd.DataFrame(crop), hide_index=True)
-        st.caption("and after dividing by 255: from 0 to 1")
-        st.dataframe(pd.DataFrame(crop / 255).round(2), hide_index=True)
+        show_picture(window_picture(image, top, left, side), f"a {data.train_labels[0]}")
+    with words:
+        st.markdown(f"The {side} × {side} marked pixels, before and after dividing by 255:")
+    before, after = st.columns(2)
+    with before:
+        st.table(pd.DataFrame(crop), hide_index=True, hide_header=True)
+    with after:
+        st.table(pd.DataFrame(crop / 255).round(2), hide_index=True, hide_header=True)
     st.caption(f"Shape {data.train_images.shape} becomes {data.train_images.shape + (1,)}.")
 
 
@@ -192,7 +196,7 @@ def architecture_rows() -> pd.DataFrame:
 
 def live_convolution() -> None:
     table = architecture_rows()
-    st.dataframe(table, hide_index=True)
+    st.dataframe(table, hide_index=True, row_height=ROW_HEIGHT)
     st.caption(
         f"{table.parameters.sum():,} weights to learn. A 5 × 5 filter on 1 channel has 25 "
         "weights and a bias: 16 filters make 16 × 26 = 416; on 16 channels, 16 × (400 + 1) "
@@ -209,15 +213,12 @@ def live_dense() -> None:
             {"lesson-dropout-seed": st.session_state.get("lesson-dropout-seed", 0) + 1}
         ),
     )
-    table = pd.DataFrame(
-        [[1.0] * len(values), [round(float(value), 2) for value in values]],
-        index=["before", "after dropout 0.2"],
-        columns=[f"unit {unit + 1}" for unit in range(len(values))],
-    )
-    st.dataframe(table)
+    on, off = "■", "□"  # plain shapes: no emoji font needed
+    st.markdown(f"Ten units before: {' '.join(on * len(values))}")
+    st.markdown(f"after dropout 0.2: {' '.join(on if value else off for value in values)}")
     st.caption(
-        f"{int((values == 0).sum())} of 10 units switched off this step; the others count "
-        "1 ÷ 0.8 = 1.25 times, so the total stays about the same. Reading a digit after "
+        f"{int((values == 0).sum())} of 10 units switched off (□) this step; the others (■) "
+        "count 1 ÷ 0.8 = 1.25 times, so the total stays about the same. Reading a digit after "
         f"training, every unit is on. The whole network: {architecture_rows().parameters.sum():,} "
         "weights."
     )
@@ -374,15 +375,18 @@ def follow_teacher(step: int) -> None:
 
 
 def navigation(step: int, following: bool) -> None:
-    title, nav = st.columns([3, 2], vertical_alignment="center")
-    with title:
-        st.subheader(f"{step}. {STEPS[step - 1].title}")
-    with nav, st.container(key="lesson-nav", horizontal=True, vertical_alignment="center"):
-        st.button("Back", key="lesson-back", on_click=move, args=(-1,),
-                  disabled=step == 1 or following, icon=":material/arrow_back:")  # fmt: skip
-        st.markdown(f"Step {step} of {len(STEPS)}")
-        st.button("Next", key="lesson-next", on_click=move, args=(1,),
-                  disabled=step == len(STEPS) or following, icon=":material/arrow_forward:")  # fmt: skip
+    with st.container(
+        horizontal=True, vertical_alignment="center", horizontal_alignment="distribute"
+    ):
+        st.subheader(f"{step}. {STEPS[step - 1].title}", width="content")
+        with st.container(
+            key="lesson-nav", horizontal=True, vertical_alignment="center", width="content"
+        ):
+            st.button("Back", key="lesson-back", on_click=move, args=(-1,),
+                      disabled=step == 1 or following, icon=":material/arrow_back:")  # fmt: skip
+            st.markdown(f"Step {step} of {len(STEPS)}", width="content")
+            st.button("Next", key="lesson-next", on_click=move, args=(1,),
+                      disabled=step == len(STEPS) or following, icon=":material/arrow_forward:")  # fmt: skip
     if classroom().has_teacher and not is_teacher():
         st.checkbox(
             "Follow the teacher",
@@ -413,8 +417,8 @@ def page() -> None:
         words, live = st.columns(2, gap="large")
         with words:
             st.markdown(shown.words)
-            st.code(shown.code, language="python")
         with live:
             LIVE[shown.slug]()
+        st.code(shown.code, language="python", wrap_lines=True)
     if follows():  # also before the teacher's first step: it moves the page when it comes
         follow_teacher(step)
