@@ -13,6 +13,7 @@ from mnist_cnn.lesson import STEPS
 from mnist_cnn.lesson_live import LESSON_RUN_NAME, LessonBoard
 from mnist_cnn.status import Status
 from mnist_cnn.storage import SHIPPED_ID, ModelStore
+from mnist_cnn.ui.names import plain
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 LESSON = "mnist_cnn/ui/pages/lesson.py"
@@ -164,5 +165,5 @@ def test_train_it_now_runs_the_notebooks_network_and_the_last_step_draws_with_it
     app.button(key="lesson-draw").click().run()
     assert not app.exception
     assert store.active_id() == run_id  # no passphrase: everyone's model, as "Use this model"
-    assert any(LESSON_RUN_NAME in markdown.value for markdown in app.sidebar.markdown)
+    assert any(plain(LESSON_RUN_NAME) in markdown.value for markdown in app.sidebar.markdown)
     assert fake_canvas.keys[-1] == "canvas"  # on the Draw page
