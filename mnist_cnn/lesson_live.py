@@ -118,13 +118,13 @@ def loss_examples(digit: int = 7, wrong: int = 1, sure: float = 0.95) -> list[Lo
     import keras
 
     examples = []
-    for what, guess in (("sure and right", digit), ("sure and wrong", wrong)):
+    for what, guess in (("right", digit), ("wrong", wrong)):
         probabilities = np.full(10, (1 - sure) / 9, dtype=np.float32)
         probabilities[guess] = sure
         loss = keras.losses.categorical_crossentropy(one_hot(digit)[None], probabilities[None])
         examples.append(
             LossExample(
-                f"{what}: {100 * sure:.0f}% on a {guess}",
+                f"{what}: {100 * sure:.0f}% sure it is a {guess}",
                 probabilities,
                 float(probabilities[digit]),
                 float(np.asarray(loss)[0]),

@@ -229,8 +229,8 @@ def live_compile() -> None:
     table = pd.DataFrame(
         [
             {
-                "the network's answer for a 7": example.what,
-                "probability of 7": f"{100 * example.right_digit_probability:.1f}%",
+                "answer for a 7": example.what,
+                "7 gets": f"{100 * example.right_digit_probability:.1f}%",
                 "loss": round(example.loss, 3),
             }
             for example in examples
