@@ -160,14 +160,17 @@ def live_one_hot() -> None:
 
 def live_plan() -> None:
     data = mnist_or_message()
-    size = st.select_slider(
-        "Window (kernel) size", [3, 5, 7, 9, 11, 13], value=5, key="lesson-kernel"
-    )
+    window, slide = st.columns(2)
+    with window:
+        size = st.select_slider(
+            "Window (kernel) size", [3, 5, 7, 9, 11, 13], value=5, key="lesson-kernel"
+        )
     chain = shape_chain(size)
     if data is not None and chain.problem is None:
         image = data.train_images[0]
         top, _ = ink_window(image, size)
-        left = st.slider("Slide the window", 0, 28 - size, 0, key="lesson-window")
+        with slide:
+            left = st.slider("Slide the window", 0, 28 - size, 0, key="lesson-window")
         picture, words = st.columns([1, 2])
         with picture:
             show_picture(window_picture(image, top, left, size), f"{size} × {size} window")
