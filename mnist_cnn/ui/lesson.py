@@ -351,7 +351,9 @@ def live_your_turn() -> None:
         return
     if st.button("Use it and draw a digit", type="primary", key="lesson-draw"):
         use_model(record.id)
-        st.switch_page(DRAW_PAGE)
+        # no query parameters to clear: presenter mode's is bound to its toggle, which keeps
+        # its value in the session and puts it back in the address on the Draw page
+        st.switch_page(DRAW_PAGE, query_params={})
     st.caption(f"Makes “{plain(record.name)}” your model, then opens the Draw page.")
 
 
