@@ -5,16 +5,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 import time
 import uuid
 from pathlib import Path
 
 from mnist_cnn.config import FIELD_TYPES, PRESETS, SETTINGS, TrainConfig
-from mnist_cnn.jobs import cluster_address
 from mnist_cnn.progress import Progress, TrainingCallback
 from mnist_cnn.quiet import load_tensorflow
+from mnist_cnn.request import TrainRequest
+from mnist_cnn.settings import cluster_address
+from mnist_cnn.storage import HOST
 
 
 class TerminalProgress(TrainingCallback):
@@ -85,29 +86,33 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 def command_train(args: argparse.Namespace) -> int:
     from mnist_cnn.data import load_mnist
     from mnist_cnn.runs import train_run
+    from mnist_cnn.status import Status
     from mnist_cnn.storage import ModelRecord, ModelStore
 
     config = config_from_args(args)  # bad values fail here, before any data is read
     name = args.name or f"{args.preset} preset (CLI)"
     cluster = cluster_address(args.cluster)
     if cluster:
-        return train_on_cluster(config, name, cluster, args)
-    if args.handwriting_dir:  # read by training when --real-digits asks for pen-written digits
-        os.environ["MNIST_CNN_HANDWRITING_DIR"] = args.handwriting_dir
-    data = load_mnist(args.data_dir)
+        return train_on_cluster(
+            TrainRequest(config, name, f"command line on {HOST}"), cluster, args
+        )
+    request = TrainRequest(config, name, f"command line on {HOST}", data_dir=args.data_dir,
+                           handwriting_dir=args.handwriting_dir)  # fmt: skip
+    data = load_mnist(request.data_dir)
     if args.out:
-        record = ModelRecord(id=uuid.uuid4().hex[:6], name=name, directory=str(Path(args.out)))
+        record = ModelRecord(id=uuid.uuid4().hex[:6], name=name, status=Status.QUEUED,
+                             directory=str(Path(args.out)))  # fmt: skip
     else:
         record = ModelStore().new_run(name, config)
     print(f"Training on {data.source}; saving to {record.directory}", file=sys.stderr)
-    train_run(config, data, record, callbacks=[TerminalProgress()])
+    train_run(request, data, record, callbacks=[TerminalProgress()])
     return print_summary(record, args.json)
 
 
-def train_on_cluster(config: TrainConfig, name: str, address: str, args) -> int:
+def train_on_cluster(request: TrainRequest, address: str, args) -> int:
     """Send the run to the Dask cluster, show its progress here; Ctrl+C stops it."""
-    from mnist_cnn.cluster import ClusterJobs, ClusterUnavailable
-    from mnist_cnn.storage import HOST, ModelStore
+    from mnist_cnn.jobs.cluster import ClusterJobs, ClusterUnavailable
+    from mnist_cnn.storage import ModelStore
 
     if args.out or args.data_dir or args.handwriting_dir:
         raise ValueError(
@@ -118,7 +123,7 @@ def train_on_cluster(config: TrainConfig, name: str, address: str, args) -> int:
         )
     jobs = ClusterJobs(ModelStore(), address)
     try:
-        job = jobs.submit(config, name, owner=f"command line on {HOST}")
+        job = jobs.submit(request)
     except ClusterUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

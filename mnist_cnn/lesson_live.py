@@ -13,8 +13,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mnist_cnn.config import PRESETS, map_sizes
+from mnist_cnn.lifecycle import move
 from mnist_cnn.status import Status
-from mnist_cnn.storage import ModelStore, library_versions, save_model_file, write_json_atomic
+from mnist_cnn.storage import (
+    ModelFileError,
+    ModelStore,
+    library_versions,
+    save_model_file,
+    write_json_atomic,
+)
 
 if TYPE_CHECKING:
     import keras
@@ -195,7 +202,7 @@ def save_to_app(
             f"Received: model with input {shape[0]} and output {shape[1]}"
         )
     store = ModelStore(models_dir)
-    record = store.new_run(name, PRESETS[LESSON_PRESET])
+    record = store.new_run(name, PRESETS[LESSON_PRESET], status=Status.RUNNING)
     record.history = {key: [float(value) for value in values] for key, values in history.items()}
     record.epochs_completed = len(next(iter(history.values()), []))
     record.test_loss, record.test_accuracy = float(test_loss), float(test_accuracy)
@@ -203,7 +210,12 @@ def save_to_app(
     record.precision = "float32"
     record.dataset_checksum = data.checksum
     record.versions = library_versions()
-    save_model_file(model, record)
-    record.status = Status.FINISHED
+    try:
+        save_model_file(model, record)
+    except ModelFileError as error:  # a full disk: the run says so, and no half model is left
+        move(record, Status.FAILED, str(error))
+        store.update(record)
+        raise
+    move(record, Status.FINISHED)
     store.update(record)
     return record

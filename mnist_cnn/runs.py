@@ -1,21 +1,20 @@
 """One training run from start to saved files: train, score on the test set, save, record.
 
-Used by the CLI's `train` and by the web app's training jobs, so both save models the same way.
+Used by the CLI's `train` and by both job back ends, so every run is saved the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections.abc import Sequence
 
-import numpy as np
-
-from mnist_cnn.config import TrainConfig
 from mnist_cnn.data import MnistData
 from mnist_cnn.evaluation import evaluate
+from mnist_cnn.lifecycle import move
 from mnist_cnn.model import parameter_count
+from mnist_cnn.progress import StopSignal
+from mnist_cnn.request import TrainRequest
 from mnist_cnn.status import Status
 from mnist_cnn.storage import (
     HOST,
@@ -27,29 +26,35 @@ from mnist_cnn.storage import (
 )
 from mnist_cnn.training import TrainingCallback, TrainResult, train
 
+INTERRUPTED = (
+    "Training was interrupted: the process training it was ended (Ctrl+C, or the server stopped)."
+)
+
 
 def train_run(
-    config: TrainConfig,
+    request: TrainRequest,
     data: MnistData,
     record: ModelRecord,
     callbacks: Sequence[TrainingCallback] = (),
-    stop_event: threading.Event | None = None,
-    extra_images: np.ndarray | None = None,
-    extra_labels: np.ndarray | None = None,
+    stop: StopSignal | None = None,
 ) -> TrainResult:
-    """Train, evaluate on the MNIST test set and save model.keras + metadata.json in the record's folder.
+    """Train as `request` asks, evaluate on the MNIST test set and save model.keras +
+    metadata.json in the record's folder (storage's docstring has the folder's layout).
 
-    The record's status goes running -> finished (or stopped, or failed with the error kept).
-    The model file is replaced atomically, so a crash never leaves half a model behind. A full
-    disk or a read-only folder raises ModelFileError and leaves the files there as they were.
+    The record (queued or starting) goes running -> finished (or stopped, or failed with the
+    error kept; interrupted if its process is ended). The model file is replaced atomically, so a crash never leaves half a model
+    behind. A full disk or a read-only folder raises ModelFileError and leaves the files there
+    as they were.
     """
-    record.status, record.error, record.pid, record.host = Status.RUNNING, None, os.getpid(), HOST
-    record.config = config
+    move(record, Status.RUNNING)
+    record.pid, record.host = os.getpid(), HOST
+    record.config = request.config
     record.dataset_checksum = data.checksum
     record.versions = library_versions()
     try:
         write_metadata(record)
-        result = train(config, data, callbacks, stop_event, extra_images, extra_labels)
+        result = train(request.config, data, callbacks, stop, *request.extras,
+                       handwriting_dir=request.handwriting_dir)  # fmt: skip
         scores = evaluate(result.model, data.test_images, data.test_labels)
         record.history = result.history
         record.train_seconds = round(result.train_seconds, 2)
@@ -58,12 +63,14 @@ def train_run(
         record.test_accuracy, record.test_loss = scores.accuracy, scores.loss
         record.parameters = parameter_count(result.model)
         save_model_file(result.model, record)
-        record.status = Status.STOPPED if result.stopped else Status.FINISHED
+        move(record, Status.STOPPED if result.stopped else Status.FINISHED)
         write_metadata(record)
         return result
     except BaseException as error:
-        record.status = Status.FAILED
-        record.error = f"{type(error).__name__}: {error}"[:2000]
-        with contextlib.suppress(ModelFileError):  # e.g. the disk is full: raise the first error
+        if isinstance(error, Exception):
+            move(record, Status.FAILED, f"{type(error).__name__}: {error}"[:2000])
+        else:  # Ctrl+C, or the process is being ended (the server stopped: see jobs.trainer)
+            move(record, Status.INTERRUPTED, INTERRUPTED)
+        with contextlib.suppress(ModelFileError):  # the disk is full: raise the first error
             write_metadata(record)
         raise

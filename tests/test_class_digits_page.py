@@ -10,7 +10,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from mnist_cnn.classdata import ClassDigits
-from mnist_cnn.jobs import JobManager
+from mnist_cnn.jobs import LocalJobs
 from mnist_cnn.predict import Predictor
 from mnist_cnn.preprocess import preprocess
 from mnist_cnn.storage import ModelStore
@@ -157,13 +157,22 @@ def test_a_failed_save_says_why(draw_page, class_dir):
     assert not draw_page.button(key="feedback-right").disabled  # the student can try again
 
 
-def test_the_train_page_adds_only_the_training_drawings(monkeypatch, class_dir):
-    submitted = []
-    monkeypatch.setattr(
-        JobManager,
-        "submit",
-        lambda self, *args: submitted.append(args) or SimpleNamespace(queue_position=None),
-    )
+class RecordingJobs(LocalJobs):
+    """This machine's back end, keeping the requests it is sent instead of training them."""
+
+    def __init__(self, store):
+        super().__init__(store)
+        self.requests = []
+
+    def submit(self, request):
+        self.requests.append(request)
+        return SimpleNamespace(queue_position=None)
+
+
+def test_the_train_page_adds_only_the_training_drawings(class_dir, hand_jobs, tmp_path):
+    jobs = RecordingJobs(ModelStore(tmp_path / "models"))
+    hand_jobs(jobs)
+    submitted = jobs.requests
     app = page("pages/train.py").run()
     assert app.checkbox(key="use-class-digits").disabled  # nothing saved yet
 
@@ -176,10 +185,10 @@ def test_the_train_page_adds_only_the_training_drawings(monkeypatch, class_dir):
     app.number_input(key="class-repeat").set_value(3).run()
     app.button(key="start").click().run()
     assert not app.exception
-    (config, name, owner, images, labels) = submitted[0]
+    images, labels = submitted[0].extras
     assert labels.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 5, 5, 5]  # #5 (a 4) is held out
     assert np.array_equal(images, np.repeat(store.arrays("train")[0], 3, axis=0))
 
     app.checkbox(key="use-class-digits").uncheck().run()
     app.button(key="start").click().run()
-    assert submitted[1][3:] == (None, None)
+    assert submitted[1].extras == (None, None)

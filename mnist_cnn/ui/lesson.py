@@ -32,12 +32,12 @@ from mnist_cnn.lesson_live import (
     shape_chain,
     window_picture,
 )
-from mnist_cnn.status import Status
 from mnist_cnn.storage import ModelFileError, ModelRecord
-from mnist_cnn.ui.classroom import classroom, get_jobs, is_teacher, owner, use_model
+from mnist_cnn.ui.classroom import classroom, get_jobs, is_teacher, use_model
 from mnist_cnn.ui.models import get_store, sidebar
 from mnist_cnn.ui.names import plain
-from mnist_cnn.ui.train import progress_charts, running_job
+from mnist_cnn.ui.train_live import follow_run, progress_charts
+from mnist_cnn.ui.train_start import submit_run
 from mnist_cnn.ui.widgets import show_picture
 
 STEP_PARAMETER = "step"  # the address's query parameter: ?step=3
@@ -268,34 +268,19 @@ def train_now() -> None:
     if record is not None and record.status.is_active:
         return
     try:
-        job = get_jobs().submit(PRESETS[LESSON_PRESET], LESSON_RUN_NAME, owner())
+        job = submit_run(PRESETS[LESSON_PRESET], LESSON_RUN_NAME)
         lesson_board().set_run_id(job.id)
     except (ValueError, OSError) as error:  # a full disk, a read-only models folder, the cluster
         st.session_state[TRAIN_ERROR] = f"Could not start training: {error}"
 
 
-@st.fragment(run_every=1.0)
-def follow_run(run_id: str) -> None:
-    """Every second: the lesson's run, queued or training; the whole page again once it ends."""
-    job = get_jobs().get(run_id)
-    if job is None:  # not this server's: read its record in the shared folder
-        record = lesson_record()
-        if record is None or not record.status.is_active:
-            st.rerun(scope="app")
-        st.info(f"“{plain(record.name)}” is {record.status} on another app server.")
-        return
-    if not Status(job.status).is_active:
-        st.rerun(scope="app")
-    if job.status == Status.QUEUED:
-        st.info(f"🕒 Queued, place {job.queue_position}: it starts when the runs before it end.")
-    else:
-        running_job(job)
-
-
 def live_train() -> None:
     record = lesson_record()
     if record is not None and record.status.is_active:
-        follow_run(record.id)
+        if get_jobs().get(record.id) is None:  # another app server's (this machine's back end)
+            st.info(f"“{plain(record.name)}” is {record.status} on another app server.")
+        else:
+            follow_run(record.id)
         return
     st.button(
         "Train it now",
