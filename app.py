@@ -15,5 +15,6 @@ pages = [
     st.Page("mnist_cnn/ui/pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("mnist_cnn/ui/pages/metrics.py", title="Metrics", icon=":material/bar_chart:"),
     st.Page("mnist_cnn/ui/pages/class_digits.py", title="Class digits", icon=":material/school:"),
+    st.Page("mnist_cnn/ui/pages/lesson.py", title="Lesson", icon=":material/menu_book:"),
 ]
 st.navigation(pages).run()

@@ -149,6 +149,15 @@ def choose_my_model(model_id: str | None) -> None:
         st.session_state[MY_MODEL] = model_id
 
 
+def use_model(model_id: str) -> None:
+    """Make a model this browser's: for the whole class when this browser may switch it for
+    everyone (see can_switch_for_everyone), else for this browser only."""
+    if can_switch_for_everyone():
+        classroom().set_active_for_everyone(model_id, me())
+    else:
+        choose_my_model(model_id)
+
+
 def _check_passphrase() -> None:
     entered = st.session_state.get("teacher-passphrase", "")
     word = passphrase()

@@ -9,11 +9,11 @@ from mnist_cnn.permissions import NotAllowed
 from mnist_cnn.storage import SHIPPED_ID, ModelRecord
 from mnist_cnn.ui.classroom import (
     can_switch_for_everyone,
-    choose_my_model,
     classroom,
     is_teacher,
     me,
     model_for_me,
+    use_model,
 )
 from mnist_cnn.ui.models import get_store
 from mnist_cnn.ui.names import file_name
@@ -30,10 +30,7 @@ def use_button(record: ModelRecord, active_id: str) -> None:
         if for_everyone
         else "Only this browser uses it; the teacher chooses the model for the class.",
     ):
-        if for_everyone:
-            classroom().set_active_for_everyone(record.id, me())
-        else:
-            choose_my_model(record.id)
+        use_model(record.id)
         st.rerun()
 
 
