@@ -175,11 +175,17 @@ class ClusterJobs:
 
     # --- what the pages and the CLI call ---
     def submit(
-        self, config: TrainConfig, name: str, owner: str, extra_images=None, extra_labels=None
+        self,
+        config: TrainConfig,
+        name: str,
+        owner: str,
+        extra_images=None,
+        extra_labels=None,
+        fine_tune: dict | None = None,
     ) -> Job:
         """Record a new run (queued, listed at once on every server) and send it to the
-        cluster; returns its Job. Raises ClusterUnavailable, and records nothing, when the
-        cluster cannot take it."""
+        cluster; returns its Job. fine_tune: fine-tune a model instead (runs.finetune_request).
+        Raises ClusterUnavailable, and records nothing, when the cluster cannot take it."""
         check_extras(extra_images, extra_labels)
         client = self.client()  # first: it says so when Dask is not installed
         from distributed import fire_and_forget
@@ -187,6 +193,7 @@ class ClusterJobs:
         self.warm_up()
         record = self.store.new_run(name, config, status=Status.QUEUED)
         record.host = self.address  # the cluster's, not this server's: see JobManager.recover
+        record.fine_tune = fine_tune
         self.store.update(record)
         RunFiles(record.directory).write("job.json", {"owner": owner, "submitted_at": time.time()})
         try:
@@ -490,7 +497,7 @@ def _heartbeat(files: RunFiles):
 def train_on_worker(models_dir, run_id, config, extra_images=None, extra_labels=None) -> str:
     """The Dask task: train one run from the shared models folder; returns its status (or
     "already taken")."""
-    from mnist_cnn.runs import train_run  # loads TensorFlow
+    from mnist_cnn.runs import run_job  # loads TensorFlow
 
     store = ModelStore(models_dir)
     files = RunFiles(store.root / run_id)
@@ -504,7 +511,7 @@ def train_on_worker(models_dir, run_id, config, extra_images=None, extra_labels=
         store.update(record)
         progress.write()
         try:
-            train_run(config, _mnist(), record, [progress], files, extra_images, extra_labels)
+            run_job(config, _mnist(), record, [progress], files, extra_images, extra_labels)
         except BaseException as error:  # MNIST missing here, say: the run says why
             if record.status.is_active:
                 record.status, record.error = Status.FAILED, f"{type(error).__name__}: {error}"

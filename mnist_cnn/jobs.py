@@ -238,11 +238,20 @@ class JobManager:
         self.trainer.warm_up(self.data_dir)
 
     def submit(
-        self, config: TrainConfig, name: str, owner: str, extra_images=None, extra_labels=None
+        self,
+        config: TrainConfig,
+        name: str,
+        owner: str,
+        extra_images=None,
+        extra_labels=None,
+        fine_tune: dict | None = None,
     ) -> Job:
-        """Record a new run (queued, listed at once) and queue it; returns its Job."""
+        """Record a new run (queued, listed at once) and queue it; returns its Job.
+        fine_tune: fine-tune a model on the class's drawings instead of training a new network
+        (what runs.finetune_request gives)."""
         check_extras(extra_images, extra_labels)
         record = self.store.new_run(name, config, status=Status.QUEUED)
+        record.fine_tune = fine_tune
         record.pid, record.host = os.getpid(), HOST  # this server's until its child starts
         self.store.update(record)
         job = Job(record.id, record.name, config, owner, submitted_at=time.time())
@@ -491,13 +500,13 @@ def _train_in_child(
     store, job_id, config, data_dir, extras, events, stop, parent_pid, loaded
 ) -> None:
     """Train one job in the trainer process; an error fails the job, not the process."""
-    from mnist_cnn.runs import train_run  # loads TensorFlow
+    from mnist_cnn.runs import run_job  # loads TensorFlow
 
     record = store.get(job_id)
     try:
         if data_dir not in loaded:
             loaded[data_dir] = load_mnist(data_dir)
-        train_run(
+        run_job(
             config, loaded[data_dir], record, [_SendProgress(events, parent_pid)], stop, *extras
         )
     except _ServerGone:

@@ -1,6 +1,8 @@
 """One training run from start to saved files: train, score on the test set, save, record.
 
-Used by the CLI's `train` and by the web app's training jobs, so both save models the same way.
+Used by the CLI's `train` and `finetune` and by the web app's training jobs, so all save models
+the same way. A run whose record names a model to fine-tune (`record.fine_tune`) fine-tunes it
+on the class's drawings instead of training a new network (see `run_job`).
 """
 
 from __future__ import annotations
@@ -8,24 +10,48 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
+from mnist_cnn.classdata import ClassDigits, accuracy
 from mnist_cnn.config import TrainConfig
 from mnist_cnn.data import MnistData
 from mnist_cnn.evaluation import evaluate
+from mnist_cnn.finetune import finetune
 from mnist_cnn.model import parameter_count
 from mnist_cnn.status import Status
 from mnist_cnn.storage import (
     HOST,
+    MAX_NAME_LENGTH,
     ModelFileError,
     ModelRecord,
     library_versions,
+    load_model_file,
     save_model_file,
     write_metadata,
 )
 from mnist_cnn.training import TrainingCallback, TrainResult, train
+
+FINETUNE_SUFFIX = " + class handwriting"  # a fine-tuned model's name: its base's, and this
+
+
+def run_job(
+    config: TrainConfig,
+    data: MnistData,
+    record: ModelRecord,
+    callbacks: Sequence[TrainingCallback] = (),
+    stop_event: threading.Event | None = None,
+    extra_images: np.ndarray | None = None,
+    extra_labels: np.ndarray | None = None,
+) -> TrainResult:
+    """What a job back end runs: a fine-tune when the record names a base model, else a new
+    training (train_run)."""
+    if record.fine_tune:
+        return finetune_run(data, record, callbacks, stop_event)
+    return train_run(config, data, record, callbacks, stop_event, extra_images, extra_labels)
 
 
 def train_run(
@@ -65,5 +91,87 @@ def train_run(
         record.status = Status.FAILED
         record.error = f"{type(error).__name__}: {error}"[:2000]
         with contextlib.suppress(ModelFileError):  # e.g. the disk is full: raise the first error
+            write_metadata(record)
+        raise
+
+
+def finetune_name(base_name: str) -> str:
+    """The name of a fine-tuned model: "quick" -> "quick + class handwriting", shortened to fit."""
+    room = MAX_NAME_LENGTH - len(FINETUNE_SUFFIX)
+    short = base_name if len(base_name) <= room else base_name[: room - 1] + "…"
+    return short + FINETUNE_SUFFIX
+
+
+def finetune_request(base: ModelRecord, class_dir, model_path=None) -> dict:
+    """What a fine-tune's record keeps in `fine_tune` before it runs: its base model (the
+    record's model file, or `model_path`) and the class's drawings folder. The figures are
+    added when it ends (see finetune_run)."""
+    path = Path(model_path) if model_path else base.model_path
+    if not path.is_file():
+        raise ModelFileError(f"{base.name} has no trained model to fine-tune. Received: {path}")
+    return {
+        "base_model_id": base.id,
+        "base_model_name": base.name,
+        "base_model_path": str(path),
+        "class_dir": str(class_dir),
+    }
+
+
+def finetune_run(
+    data: MnistData,
+    record: ModelRecord,
+    callbacks: Sequence[TrainingCallback] = (),
+    stop_event: threading.Event | None = None,
+    handwriting_directory=None,
+) -> TrainResult:
+    """Fine-tune the model `record.fine_tune` names on the class's training drawings, score it
+    on the held-out ones and the MNIST test set, and save it in the record's folder.
+
+    record.fine_tune (see finetune_request) gains: class_drawings and held_out_drawings (how
+    many), held_out_before and held_out_after (accuracy on the held-out drawings; None when
+    there are none), mnist_before (the base's MNIST test accuracy) and seconds (all of it,
+    preparing the mixed-in images included; train_seconds is the training alone).
+    """
+    started = time.perf_counter()
+    details = dict(record.fine_tune)
+    record.status, record.error, record.pid, record.host = Status.RUNNING, None, os.getpid(), HOST
+    record.dataset_checksum = data.checksum
+    record.versions = library_versions()
+    try:
+        write_metadata(record)
+        model = load_model_file(details["base_model_path"])
+        config = record.config or TrainConfig()
+        class_digits = ClassDigits(details["class_dir"])
+        training, held_out = class_digits.entries("train"), class_digits.entries("held_out")
+        details["class_drawings"], details["held_out_drawings"] = len(training), len(held_out)
+        details["held_out_before"] = accuracy(model, held_out)
+        details["mnist_before"] = evaluate(model, data.test_images, data.test_labels).accuracy
+        result = finetune(
+            model,
+            config,
+            *class_digits.arrays("train"),
+            data,
+            callbacks,
+            stop_event,
+            handwriting_directory,
+        )
+        details["held_out_after"] = accuracy(result.model, held_out)
+        scores = evaluate(result.model, data.test_images, data.test_labels)
+        details["seconds"] = round(time.perf_counter() - started, 2)
+        record.fine_tune = details
+        record.history = result.history
+        record.train_seconds = round(result.train_seconds, 2)
+        record.precision = result.precision
+        record.epochs_completed = result.epochs_completed
+        record.test_accuracy, record.test_loss = scores.accuracy, scores.loss
+        record.parameters = parameter_count(result.model)
+        save_model_file(result.model, record)
+        record.status = Status.STOPPED if result.stopped else Status.FINISHED
+        write_metadata(record)
+        return result
+    except BaseException as error:
+        record.status = Status.FAILED
+        record.error = f"{type(error).__name__}: {error}"[:2000]
+        with contextlib.suppress(ModelFileError):
             write_metadata(record)
         raise
