@@ -66,8 +66,8 @@ def finetune(
     class_images, class_labels = class_images[known], class_labels[known]
     if not len(class_images):
         raise ValueError(
-            "There are no class drawings to learn from: save some on the Draw page (or with "
-            "`python -m mnist_cnn class add`) first. Received: 0 training drawings"
+            "There are no class drawings this network can learn from. Received: 0 training "
+            f"drawings with labels below {outputs}"
         )
     keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)

@@ -36,6 +36,10 @@ from mnist_cnn.storage import (
 from mnist_cnn.training import TrainingCallback, TrainResult, train
 
 FINETUNE_SUFFIX = " + class handwriting"  # a fine-tuned model's name: its base's, and this
+NO_CLASS_DRAWINGS = (
+    "There are no class drawings to learn from: save some on the Draw page (or with "
+    "`python -m mnist_cnn class add`) first."
+)
 
 
 def run_job(
@@ -109,6 +113,8 @@ def finetune_request(base: ModelRecord, class_dir, model_path=None) -> dict:
     path = Path(model_path) if model_path else base.model_path
     if not path.is_file():
         raise ModelFileError(f"{base.name} has no trained model to fine-tune. Received: {path}")
+    if not ClassDigits(class_dir).entries("train"):
+        raise ValueError(NO_CLASS_DRAWINGS + f" Received: 0 training drawings in {class_dir}")
     return {
         "base_model_id": base.id,
         "base_model_name": base.name,
