@@ -130,3 +130,36 @@ def test_a_writer_who_gives_five_drawings_per_digit_is_read_better(
     after = read_right(Predictor(load_model_file(out / "model.keras")), others, seed=1)
     print(f"{WRITER}'s other {len(others)} digits: {before:.3f} before, {after:.3f} after")
     assert after >= before + 0.03, (before, after)
+
+
+@pytest.mark.slow
+def test_a_fine_tune_runs_as_a_job_with_progress_and_stop(folders, mnist):
+    """The local job back end runs a fine-tune in its trainer process, reports its progress and
+    stops it on Stop, keeping what it learned so far; a second one runs to the end."""
+    from mnist_cnn.jobs import JobManager
+    from mnist_cnn.runs import finetune_name, finetune_request
+    from mnist_cnn.storage import ModelStore
+    from test_jobs import TIMEOUT, training
+
+    class_digits = ClassDigits()
+    for digit, width in [(7, 12), (7, 24), (7, 30), (1, 20), (7, 16)]:
+        strokes = SEVEN if digit == 7 else [(140, 40), (140, 240)]
+        image = canvas_image(strokes, width=width)
+        class_digits.add(image, preprocess(image).image, digit, digit, "shipped")
+    store = ModelStore()
+    base = store.shipped()
+    manager = JobManager(store, data_dir=mnist.source)
+    request = finetune_request(base, class_digits.root)
+    stopped = manager.submit(base.config, finetune_name(base.name), "a", fine_tune=request)
+    finished = manager.submit(base.config, finetune_name(base.name), "a", fine_tune=request)
+    running = training(manager, stopped.id)
+    assert running.progress.epochs == 3  # the fine-tune's rounds
+    assert manager.stop(stopped.id)
+    assert manager.wait(stopped.id, TIMEOUT * 3).status == "stopped"
+    assert manager.wait(finished.id, TIMEOUT * 3).status == "finished"
+    record = store.get(finished.id)
+    assert record.name == "Shipped: accurate preset + class handwriting"
+    assert record.fine_tune["class_drawings"] == 4 and record.fine_tune["held_out_drawings"] == 1
+    assert record.fine_tune["held_out_after"] is not None
+    assert record.has_model and record.test_accuracy >= 0.99
+    assert store.get(stopped.id).has_model  # what it learned before Stop is kept
