@@ -136,10 +136,11 @@ def test_a_writer_who_gives_five_drawings_per_digit_is_read_better(
 def test_a_fine_tune_runs_as_a_job_with_progress_and_stop(folders, mnist):
     """The local job back end runs a fine-tune in its trainer process, reports its progress and
     stops it on Stop, keeping what it learned so far; a second one runs to the end."""
+    from test_jobs import TIMEOUT, training
+
     from mnist_cnn.jobs import JobManager
     from mnist_cnn.runs import finetune_name, finetune_request
     from mnist_cnn.storage import ModelStore
-    from test_jobs import TIMEOUT, training
 
     class_digits = ClassDigits()
     for digit, width in [(7, 12), (7, 24), (7, 30), (1, 20), (7, 16)]:
