@@ -66,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-digit", type=int, default=5, help="drawings given per digit")
     parser.add_argument("--handwriting-dir", help="pendigits folder (or MNIST_CNN_HANDWRITING_DIR)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--compare-quick",
+        action="store_true",
+        help="also train the quick preset here, to compare the times in one run",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -113,6 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         train_seconds=record.train_seconds,
         seconds=details["seconds"],
     )
+    if args.compare_quick:
+        from mnist_cnn.config import PRESETS
+        from mnist_cnn.training import train
+
+        figures["quick_train_seconds"] = train(PRESETS["quick"], data).train_seconds
     if args.json:
         print(json.dumps(figures))
         return 0
@@ -126,6 +136,11 @@ def main(argv: list[str] | None = None) -> int:
         f"\nFine-tuning: {figures['train_seconds']:.1f}s of training, {figures['seconds']:.1f}s "
         "in all."
     )
+    if args.compare_quick:
+        print(
+            f"A quick run's training, here and now: {figures['quick_train_seconds']:.1f}s "
+            f"(fine-tuning / quick: {figures['train_seconds'] / figures['quick_train_seconds']:.2f})"
+        )
     return 0
 
 
