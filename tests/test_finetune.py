@@ -47,7 +47,7 @@ def test_class_add_saves_as_the_draw_page_does(folders, capsys):
 
 @pytest.mark.parametrize(
     ("label", "message"),
-    [("11", "A label is a digit from 0 to 9"), ("seven", "Received: --label 'seven'")],
+    [("11", "A label is a digit from 0 to 9"), ("seven", "'seven'")],
 )
 def test_class_add_refuses_a_bad_label(folders, capsys, label, message):
     file = save_png(canvas_image(SEVEN), folders / "seven.png")
