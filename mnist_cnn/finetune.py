@@ -24,7 +24,12 @@ import tensorflow as tf
 
 from mnist_cnn.config import TrainConfig
 from mnist_cnn.data import MnistData
-from mnist_cnn.handwriting import NOT_A_DIGIT, HandwritingMissing, extra_training_data
+from mnist_cnn.handwriting import (
+    HELD_OUT_WRITERS,
+    NOT_A_DIGIT,
+    HandwritingMissing,
+    extra_training_data,
+)
 from mnist_cnn.progress import Progress, TrainingCallback
 from mnist_cnn.training import TrainResult, make_train_step, split_training_data
 
@@ -46,13 +51,15 @@ def finetune(
     callbacks: Sequence[TrainingCallback] = (),
     stop_event: threading.Event | None = None,
     handwriting_directory=None,
+    held_out_writers: tuple[str, ...] = HELD_OUT_WRITERS,
 ) -> TrainResult:
     """Fine-tune `model` (changed in place, and returned in the result) on the class's drawings.
 
     config: the network's hyperparameters (its augmentation settings vary the images; the
     variation is always on). class_images: (N, 28, 28) uint8; class_labels: digits 0-9 and,
     for a network with 11 outputs, NOT_A_DIGIT. Drawings labelled NOT_A_DIGIT are left out for
-    a network without that output.
+    a network without that output. held_out_writers: pen-written digits never mixed in (those
+    the network was not trained on: see handwriting.split_by_writer).
     """
     outputs = int(model.outputs[0].shape[-1])
     class_images = np.asarray(class_images, np.uint8).reshape(-1, 28, 28)
@@ -78,7 +85,12 @@ def finetune(
     other_images, other_labels = [train_images[chosen]], [train_labels[chosen]]
     try:
         drawings, labels = extra_training_data(
-            True, outputs > NOT_A_DIGIT, config.seed, handwriting_directory, share=OTHERS_SHARE
+            True,
+            outputs > NOT_A_DIGIT,
+            config.seed,
+            handwriting_directory,
+            share=OTHERS_SHARE,
+            held_out_writers=held_out_writers,
         )
     except HandwritingMissing:  # no pen-written digits here: marks only (if it has the output)
         drawings, labels = extra_training_data(False, outputs > NOT_A_DIGIT, config.seed)

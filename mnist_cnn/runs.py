@@ -129,6 +129,7 @@ def finetune_run(
     callbacks: Sequence[TrainingCallback] = (),
     stop_event: threading.Event | None = None,
     handwriting_directory=None,
+    held_out_writers: tuple[str, ...] | None = None,
 ) -> TrainResult:
     """Fine-tune the model `record.fine_tune` names on the class's training drawings, score it
     on the held-out ones and the MNIST test set, and save it in the record's folder.
@@ -137,6 +138,7 @@ def finetune_run(
     many), held_out_before and held_out_after (accuracy on the held-out drawings; None when
     there are none), mnist_before (the base's MNIST test accuracy) and seconds (all of it,
     preparing the mixed-in images included; train_seconds is the training alone).
+    held_out_writers: pen-written digits not to mix in (default: handwriting.HELD_OUT_WRITERS).
     """
     started = time.perf_counter()
     details = dict(record.fine_tune)
@@ -160,6 +162,7 @@ def finetune_run(
             callbacks,
             stop_event,
             handwriting_directory,
+            *([held_out_writers] if held_out_writers else []),
         )
         details["held_out_after"] = accuracy(result.model, held_out)
         scores = evaluate(result.model, data.test_images, data.test_labels)

@@ -105,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
             id="bench", name=finetune_name(base.name), directory=str(Path(folder) / "run")
         )
         record.fine_tune = finetune_request(base, class_digits.root, model_path)
-        finetune_run(data, record, handwriting_directory=args.handwriting_dir)
+        never_seen = tuple(sorted({args.writer, *other_writers}))  # never mixed in
+        finetune_run(data, record, handwriting_directory=args.handwriting_dir,
+                     held_out_writers=never_seen)  # fmt: skip
         after = Predictor(load_model_file(record.model_path))
     details = record.fine_tune
     figures.update(
