@@ -32,7 +32,6 @@ from mnist_cnn.config import PRESETS
 from mnist_cnn.handwriting import (
     HELD_OUT_WRITERS,
     draw_like_a_student,
-    extra_training_data,
     load_pen_digits,
     plain_resize,
     split_by_writer,
@@ -43,9 +42,12 @@ from mnist_cnn.storage import ASSETS_DIR, load_model_file
 from tools.marks import MARKS
 
 
-def measure(predictor: Predictor, digits, seed: int = 0, drawings_per_digit: int = 1) -> dict:
-    """Per writer: digits, read correctly (preprocessed), read correctly (plain resize), blank,
-    flagged as not a digit; and the mistakes (true, read) of the preprocessed path."""
+def measure(
+    predictor: Predictor, digits, seed: int = 0, drawings_per_digit: int = 1, plain: bool = True
+) -> dict:
+    """Per writer: digits, read correctly (preprocessed), read correctly (plain resize; 0 when
+    `plain` is False), blank, flagged as not a digit; and the mistakes (true, read) of the
+    preprocessed path."""
     rng = np.random.default_rng(seed)
     writers = defaultdict(lambda: {"digits": 0, "correct": 0, "plain": 0, "blank": 0, "flagged": 0})
     mistakes = defaultdict(int)
@@ -55,7 +57,8 @@ def measure(predictor: Predictor, digits, seed: int = 0, drawings_per_digit: int
             drawing = draw_like_a_student(digit.strokes, rng)
             row = writers[digit.writer]
             row["digits"] += 1
-            row["plain"] += predictor.predict(plain_resize(drawing)).digit == digit.label
+            if plain:
+                row["plain"] += predictor.predict(plain_resize(drawing)).digit == digit.label
             start = time.perf_counter()
             prepared = preprocess(drawing.image)
             if prepared.blank:
@@ -179,17 +182,33 @@ def writer_folds(writers, count: int) -> list[tuple[str, ...]]:
     return [tuple(fold) for fold in folds]
 
 
-def train_for_fold(config, data, fold: tuple[str, ...], directory=None):
-    """A network trained with `config`, learning from every writer but those of `fold`."""
+def pen_drawings(digits, config, directory=None):
+    """Every writer's digits drawn for training as `train` draws the training writers'
+    (handwriting.extra_training_data): (images, labels, writers), drawn once for all folds."""
+    from mnist_cnn.handwriting import DRAWINGS_PER_DIGIT, render_for_training
+
+    chosen = digits * DRAWINGS_PER_DIGIT
+    if config.train_size < 55_000:  # a share, as train() takes
+        keep = np.random.default_rng(config.seed).permutation(len(chosen))
+        chosen = [chosen[i] for i in keep[: round(len(chosen) * config.train_size / 55_000)]]
+    images = render_for_training([digit.strokes for digit in chosen], config.seed)
+    labels = np.array([digit.label for digit in chosen], np.uint8)
+    writers = np.array([digit.writer for digit in chosen])
+    drawn = images.any(axis=(1, 2))  # a drawing read as blank is left out
+    return images[drawn], labels[drawn], writers[drawn]
+
+
+def train_for_fold(config, data, fold: tuple[str, ...], drawings):
+    """A network trained with `config`, learning from every writer but those of `fold`
+    (`drawings`: what pen_drawings gives)."""
     from mnist_cnn.cli import TerminalProgress
     from mnist_cnn.training import train
 
     extra_images = extra_labels = None
     if config.real_digits:
-        share = min(1.0, config.train_size / 55_000)  # as train() does
-        extra_images, extra_labels = extra_training_data(
-            True, False, config.seed, directory, share=share, held_out_writers=fold
-        )
+        images, labels, writers = drawings
+        keep = ~np.isin(writers, fold)
+        extra_images, extra_labels = images[keep], labels[keep]
         config = config.replace(real_digits=False)  # added here, without this fold's writers
     result = train(
         config, data, [TerminalProgress()], extra_images=extra_images, extra_labels=extra_labels
@@ -197,7 +216,7 @@ def train_for_fold(config, data, fold: tuple[str, ...], directory=None):
     return result.model, result.train_seconds
 
 
-def fold_model(config, data, fold, index: int, count: int, work_dir: Path, directory=None):
+def fold_model(config, data, fold, index: int, count: int, work_dir: Path, drawings):
     """The fold's network: trained now, or read back from `work_dir` when the same recipe and
     writers were trained there before (a rerun measures without training again)."""
     from mnist_cnn.storage import load_model_file, save_model_atomic
@@ -212,7 +231,7 @@ def fold_model(config, data, fold, index: int, count: int, work_dir: Path, direc
             print(f"fold {index + 1}: reusing {path}", file=sys.stderr)
             return load_model_file(path), saved.get("train_seconds")
     print(f"fold {index + 1}/{count}: training without {', '.join(fold)}", file=sys.stderr)
-    model, seconds = train_for_fold(config, data, fold, directory)
+    model, seconds = train_for_fold(config, data, fold, drawings())
     save_model_atomic(model, path)
     recipe_path.write_text(json.dumps({**recipe, "train_seconds": round(seconds, 1)}))
     return model, seconds
@@ -243,13 +262,20 @@ def cross_validate(args, digits) -> dict:
     data = load_mnist(args.data_dir)
     per_writer, per_fold, digit_probabilities, mark_probabilities = {}, [], [], []
     mistakes = defaultdict(int)
+    drawn = []
+
+    def drawings():  # every writer's training drawings, made when a fold first needs them
+        if not drawn:
+            drawn.append(pen_drawings(digits, config) if config.real_digits else None)
+        return drawn[0]
+
     for index, fold in enumerate(folds):
         model, seconds = fold_model(
-            config, data, fold, index, len(folds), Path(args.work_dir), args.handwriting_dir
+            config, data, fold, index, len(folds), Path(args.work_dir), drawings
         )
         predictor = Predictor(model)
         _, fold_digits = split_by_writer(digits, fold)
-        result = measure(predictor, fold_digits, args.seed, args.drawings)
+        result = measure(predictor, fold_digits, args.seed, args.drawings, plain=False)
         figures = summary(result)
         marks = measure_marks(predictor, args.seed, probabilities=mark_probabilities)
         from mnist_cnn.evaluation import evaluate
