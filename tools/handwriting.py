@@ -324,6 +324,15 @@ def cross_validate(args, digits) -> dict:
     }
 
 
+def print_thresholds(rows: list[dict]) -> None:
+    print("threshold  real digits called 'not a digit'  marks caught (or blank)")
+    for row in rows:
+        print(
+            f"{row['threshold']:9.2f}  {100 * row['real_digits_flagged']:31.2f}%  "
+            f"{100 * row['marks_caught']:22.1f}%"
+        )
+
+
 def print_cross_validation(figures: dict) -> None:
     print(
         f"cross-validation by writer: preset {figures['preset']} "
@@ -350,12 +359,7 @@ def print_cross_validation(figures: dict) -> None:
         f"folds {100 * figures['fold_spread']:.1f} points; real digits called 'not a digit' "
         f"{100 * figures['flagged_not_a_digit']:.2f}% (threshold {figures['not_a_digit_threshold']})"
     )
-    print("threshold  real digits called 'not a digit'  marks caught (or blank)")
-    for row in figures["thresholds"]:
-        print(
-            f"{row['threshold']:9.2f}  {100 * row['real_digits_flagged']:31.2f}%  "
-            f"{100 * row['marks_caught']:22.1f}%"
-        )
+    print_thresholds(figures["thresholds"])
     mistakes = ", ".join(
         f"{row['true']} read as {row['read']} ({row['count']})"
         for row in figures["most_common_mistakes"]
@@ -408,14 +412,19 @@ def main(argv: list[str] | None = None) -> int:
     chosen = {"held-out": held_out, "training": training, "all": digits}[args.writers]
     model_path = Path(args.model) if args.model else ASSETS_DIR / "model.keras"
     predictor = Predictor(load_model_file(model_path))
-    figures = summary(measure(predictor, chosen, args.seed, args.drawings))
-    figures["marks_reported"] = measure_marks(predictor, args.seed)
+    result = measure(predictor, chosen, args.seed, args.drawings)
+    figures, mark_probabilities = summary(result), []
+    figures["marks_reported"] = measure_marks(
+        predictor, args.seed, probabilities=mark_probabilities
+    )
+    figures["thresholds"] = threshold_table(result["not_a_digit_probabilities"], mark_probabilities)
     figures["model"] = str(model_path)
     figures["writers"] = args.writers
     if args.json:
         print(json.dumps(figures))
     else:
         print_table(figures, f"{model_path}, {args.writers} writers, seed {args.seed}")
+        print_thresholds(figures["thresholds"])
     return 0
 
 
