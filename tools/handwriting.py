@@ -216,9 +216,12 @@ def train_for_fold(config, data, fold: tuple[str, ...], drawings):
     return result.model, result.train_seconds
 
 
-def fold_model(config, data, fold, index: int, count: int, work_dir: Path, drawings):
-    """The fold's network: trained now, or read back from `work_dir` when the same recipe and
-    writers were trained there before (a rerun measures without training again)."""
+def fold_model(
+    config, data, fold, index: int, count: int, work_dir: Path, drawings, train_missing=True
+):
+    """The fold's network: read back from `work_dir` when the same recipe and writers were
+    trained there before (a rerun measures without training again), else trained now (or None
+    when not `train_missing`)."""
     from mnist_cnn.storage import load_model_file, save_model_atomic
 
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -230,6 +233,8 @@ def fold_model(config, data, fold, index: int, count: int, work_dir: Path, drawi
         if saved["config"] == recipe["config"] and saved["held_out_writers"] == list(fold):
             print(f"fold {index + 1}: reusing {path}", file=sys.stderr)
             return load_model_file(path), saved.get("train_seconds")
+    if not train_missing:
+        return None, None
     print(f"fold {index + 1}/{count}: training without {', '.join(fold)}", file=sys.stderr)
     model, seconds = train_for_fold(config, data, fold, drawings())
     save_model_atomic(model, path)
@@ -271,8 +276,11 @@ def cross_validate(args, digits) -> dict:
 
     for index, fold in enumerate(folds):
         model, seconds = fold_model(
-            config, data, fold, index, len(folds), Path(args.work_dir), drawings
-        )
+            config, data, fold, index, len(folds), Path(args.work_dir), drawings,
+            train_missing=not args.trained_only,
+        )  # fmt: skip
+        if model is None:
+            continue
         predictor = Predictor(model)
         _, fold_digits = split_by_writer(digits, fold)
         result = measure(predictor, fold_digits, args.seed, args.drawings, plain=False)
@@ -307,6 +315,7 @@ def cross_validate(args, digits) -> dict:
         "preset": args.preset,
         "config": config.to_dict(),
         "folds": len(folds),
+        "folds_measured": [fold["fold"] for fold in per_fold],
         "digits": total,
         "accuracy": sum(row["accuracy"] * row["digits"] for row in per_writer.values()) / total,
         "worst_writer": worst,
@@ -336,7 +345,8 @@ def print_thresholds(rows: list[dict]) -> None:
 def print_cross_validation(figures: dict) -> None:
     print(
         f"cross-validation by writer: preset {figures['preset']} "
-        f"({figures['config']['epochs']} epochs), {figures['folds']} folds"
+        f"({figures['config']['epochs']} epochs), {figures['folds']} folds; measured: "
+        f"{', '.join(str(fold) for fold in figures['folds_measured'])}"
     )
     print("writer  fold  digits  read right  flagged 'not a digit'")
     for name, row in figures["per_writer"].items():
@@ -396,6 +406,11 @@ def main(argv: list[str] | None = None) -> int:
         "--work-dir",
         default="cross-validation",
         help="where the fold networks are kept, and reused when the same recipe is asked again",
+    )
+    cross.add_argument(
+        "--trained-only",
+        action="store_true",
+        help="measure only the folds whose network is in --work-dir already (train none)",
     )
     args = parser.parse_args(argv)
 
