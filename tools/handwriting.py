@@ -168,7 +168,7 @@ def print_table(figures: dict, title: str) -> None:
 
 # --- cross-validation by writer ---------------------------------------------------------------
 
-THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)  # "not a digit" thresholds compared
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # "not a digit" thresholds compared
 
 
 def writer_folds(writers, count: int) -> list[tuple[str, ...]]:
@@ -324,6 +324,7 @@ def cross_validate(args, digits) -> dict:
         "flagged_not_a_digit": float(np.mean(np.asarray(digit_probabilities) > NOT_A_DIGIT_ABOVE)),
         "not_a_digit_threshold": NOT_A_DIGIT_ABOVE,
         "thresholds": threshold_table(digit_probabilities, mark_probabilities),
+        "highest_real_digit_not_a_digit": max(digit_probabilities, default=0.0),
         "most_common_mistakes": [
             {"true": true, "read": read, "count": count}
             for (true, read), count in sorted(mistakes.items(), key=lambda item: -item[1])[:8]
@@ -333,7 +334,8 @@ def cross_validate(args, digits) -> dict:
     }
 
 
-def print_thresholds(rows: list[dict]) -> None:
+def print_thresholds(rows: list[dict], highest: float) -> None:
+    print(f"the highest 'not a digit' probability of a real digit: {highest:.3f}")
     print("threshold  real digits called 'not a digit'  marks caught (or blank)")
     for row in rows:
         print(
@@ -369,7 +371,7 @@ def print_cross_validation(figures: dict) -> None:
         f"folds {100 * figures['fold_spread']:.1f} points; real digits called 'not a digit' "
         f"{100 * figures['flagged_not_a_digit']:.2f}% (threshold {figures['not_a_digit_threshold']})"
     )
-    print_thresholds(figures["thresholds"])
+    print_thresholds(figures["thresholds"], figures["highest_real_digit_not_a_digit"])
     mistakes = ", ".join(
         f"{row['true']} read as {row['read']} ({row['count']})"
         for row in figures["most_common_mistakes"]
@@ -433,13 +435,16 @@ def main(argv: list[str] | None = None) -> int:
         predictor, args.seed, probabilities=mark_probabilities
     )
     figures["thresholds"] = threshold_table(result["not_a_digit_probabilities"], mark_probabilities)
+    figures["highest_real_digit_not_a_digit"] = max(
+        result["not_a_digit_probabilities"], default=0.0
+    )
     figures["model"] = str(model_path)
     figures["writers"] = args.writers
     if args.json:
         print(json.dumps(figures))
     else:
         print_table(figures, f"{model_path}, {args.writers} writers, seed {args.seed}")
-        print_thresholds(figures["thresholds"])
+        print_thresholds(figures["thresholds"], figures["highest_real_digit_not_a_digit"])
     return 0
 
 
