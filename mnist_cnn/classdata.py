@@ -110,7 +110,7 @@ class ClassDigits:
         """
         png = _png_bytes(original)
         pixels = _image28(image28)
-        label = _digit(label, "label")
+        label = _label(label)
         guess = None if guess is None else _digit(guess, "guess")
         if not isinstance(model_id, str) or not model_id.strip() or len(model_id) > 100:
             raise ValueError(f"model_id must be a short non-empty string. Received: {model_id=!r}")
@@ -245,6 +245,15 @@ def _check_split(split) -> None:
         raise ValueError(f"split must be one of {', '.join(SPLITS)}. Received: {split=!r}")
 
 
+def _label(value) -> int:
+    """A drawing's label: a digit, or NOT_A_DIGIT (10) for a mark that is no digit."""
+    from mnist_cnn.handwriting import NOT_A_DIGIT
+
+    if value == NOT_A_DIGIT and not isinstance(value, bool):
+        return NOT_A_DIGIT
+    return _digit(value, "label")
+
+
 def _digit(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= 9:
         raise ValueError(f"{name} must be a digit from 0 to 9. Received: {name}={value!r}")
@@ -312,7 +321,7 @@ def _entry(record: dict, original_path: Path) -> Entry:
         raise ValueError("model_id and created_at must be text")
     return Entry(
         id=record["id"],
-        label=_digit(record["label"], "label"),
+        label=_label(record["label"]),
         guess=None if guess is None else _digit(guess, "guess"),
         model_id=model_id,
         created_at=created_at,

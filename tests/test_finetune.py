@@ -164,3 +164,13 @@ def test_a_fine_tune_runs_as_a_job_with_progress_and_stop(folders, mnist):
     assert record.fine_tune["held_out_after"] is not None
     assert record.has_model and record.test_accuracy >= 0.99
     assert store.get(stopped.id).has_model  # what it learned before Stop is kept
+
+
+def test_class_add_keeps_a_mark_as_not_a_digit(folders, capsys):
+    from conftest import cross_on_canvas
+
+    from mnist_cnn.handwriting import NOT_A_DIGIT
+
+    file = save_png(cross_on_canvas(), folders / "x.png")
+    assert main(["class", "add", "--label", "not-a-digit", file]) == 0
+    assert [entry.label for entry in ClassDigits().entries()] == [NOT_A_DIGIT]
