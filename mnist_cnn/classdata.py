@@ -79,12 +79,15 @@ def accuracy(model, entries: list[Entry]) -> float | None:
     """Fraction of these drawings the model reads right; None when there are none.
 
     `model` is a keras model or anything with a `.model` (such as a Predictor)."""
+    network = getattr(model, "model", model)
+    outputs = int(network.outputs[0].shape[-1])  # a "not a digit" label needs the 11th output
+    entries = [entry for entry in entries if entry.label < outputs]
     if not entries:
         return None
     images, labels = stack(entries)
     from mnist_cnn.evaluation import evaluate  # imports TensorFlow: only when scoring
 
-    return evaluate(getattr(model, "model", model), images, labels).accuracy
+    return evaluate(network, images, labels).accuracy
 
 
 def original_on_black(entry: Entry) -> np.ndarray:
