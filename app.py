@@ -2,7 +2,12 @@
 
 import streamlit as st
 
+from mnist_cnn.ui.classroom import get_jobs
+
 st.set_page_config(page_title="MNIST CNN studio", page_icon="✏️", layout="wide")
+# The first page served (any page) starts the trainer, which loads TensorFlow and MNIST while
+# the class reads, so the first Start trains at once. Later calls cost nothing.
+get_jobs().warm_up()
 
 pages = [
     st.Page("mnist_cnn/ui/pages/draw.py", title="Draw", icon="✏️", default=True),

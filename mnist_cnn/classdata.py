@@ -30,20 +30,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from mnist_cnn.storage import default_models_dir, now_iso, write_json_atomic, write_temporary
+from mnist_cnn import settings
+from mnist_cnn.storage import now_iso, write_json_atomic, write_temporary
 
 HELD_OUT_EVERY = 5  # drawings number 5, 10, 15, ... are never trained on
 SPLITS = ("all", "train", "held_out")
 MAX_SIDE = 4096  # larger original images are refused
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ID_PATTERN = re.compile(r"[0-9]{6,}")
-
-
-def default_class_dir() -> Path:
-    configured = os.environ.get("MNIST_CNN_CLASS_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    return default_models_dir().parent / "class-digits"
 
 
 @dataclass(frozen=True)
@@ -101,7 +95,7 @@ class ClassDigits:
     """The saved drawings in one folder (see the module docstring)."""
 
     def __init__(self, root: str | os.PathLike | None = None):
-        self.root = Path(root) if root is not None else default_class_dir()
+        self.root = Path(root) if root is not None else settings.class_dir()
 
     # --- writing ---
     def add(self, original, image28, label, guess, model_id: str) -> Entry:

@@ -6,16 +6,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 import time
 import uuid
 from pathlib import Path
 
 from mnist_cnn.config import FIELD_TYPES, PRESETS, SETTINGS, TrainConfig
-from mnist_cnn.jobs import cluster_address
 from mnist_cnn.progress import Progress, TrainingCallback
 from mnist_cnn.quiet import load_tensorflow
+from mnist_cnn.request import TrainRequest
+from mnist_cnn.settings import cluster_address
+from mnist_cnn.storage import HOST
 
 
 class TerminalProgress(TrainingCallback):
@@ -86,29 +87,33 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 def command_train(args: argparse.Namespace) -> int:
     from mnist_cnn.data import load_mnist
     from mnist_cnn.runs import train_run
+    from mnist_cnn.status import Status
     from mnist_cnn.storage import ModelRecord, ModelStore
 
     config = config_from_args(args)  # bad values fail here, before any data is read
     name = args.name or f"{args.preset} preset (CLI)"
     cluster = cluster_address(args.cluster)
     if cluster:
-        return train_on_cluster(config, name, cluster, args)
-    if args.handwriting_dir:  # read by training when --real-digits asks for pen-written digits
-        os.environ["MNIST_CNN_HANDWRITING_DIR"] = args.handwriting_dir
-    data = load_mnist(args.data_dir)
+        return train_on_cluster(
+            TrainRequest(config, name, f"command line on {HOST}"), cluster, args
+        )
+    request = TrainRequest(config, name, f"command line on {HOST}", data_dir=args.data_dir,
+                           handwriting_dir=args.handwriting_dir)  # fmt: skip
+    data = load_mnist(request.data_dir)
     if args.out:
-        record = ModelRecord(id=uuid.uuid4().hex[:6], name=name, directory=str(Path(args.out)))
+        record = ModelRecord(id=uuid.uuid4().hex[:6], name=name, status=Status.QUEUED,
+                             directory=str(Path(args.out)))  # fmt: skip
     else:
         record = ModelStore().new_run(name, config)
     print(f"Training on {data.source}; saving to {record.directory}", file=sys.stderr)
-    train_run(config, data, record, callbacks=[TerminalProgress()])
+    train_run(request, data, record, callbacks=[TerminalProgress()])
     return print_summary(record, args.json)
 
 
-def train_on_cluster(config: TrainConfig, name: str, address: str, args) -> int:
+def train_on_cluster(request: TrainRequest, address: str, args) -> int:
     """Send the run to the Dask cluster, show its progress here; Ctrl+C stops it."""
-    from mnist_cnn.cluster import ClusterJobs, ClusterUnavailable
-    from mnist_cnn.storage import HOST, ModelStore
+    from mnist_cnn.jobs.cluster import ClusterJobs, ClusterUnavailable
+    from mnist_cnn.storage import ModelStore
 
     if args.out or args.data_dir or args.handwriting_dir:
         raise ValueError(
@@ -119,7 +124,7 @@ def train_on_cluster(config: TrainConfig, name: str, address: str, args) -> int:
         )
     jobs = ClusterJobs(ModelStore(), address)
     try:
-        job = jobs.submit(config, name, owner=f"command line on {HOST}")
+        job = jobs.submit(request)
     except ClusterUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -228,44 +233,10 @@ def command_predict(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-NOT_A_DIGIT_WORD = "not-a-digit"  # the label `class add` takes for a mark that is no digit
-
-
-def parse_label(text: str) -> int:
-    """`class add --label`: a digit 0-9, or "not-a-digit" (the 11th output's label)."""
-    from mnist_cnn.handwriting import NOT_A_DIGIT
-
-    if text.strip().lower() == NOT_A_DIGIT_WORD:
-        return NOT_A_DIGIT
-    if text.strip() in [str(digit) for digit in range(10)]:
-        return int(text)
-    raise ValueError(
-        f"A label is a digit from 0 to 9, or {NOT_A_DIGIT_WORD} for a mark that is no digit. "
-        f"Received: --label {text!r}"
-    )
-
-
-def read_drawing(path: str):
-    """(the picture as it is, at most classdata.MAX_SIDE a side; its 28x28) of an image file,
-    read as `predict` reads it. ValueError says what is wrong (not a picture, blank...)."""
-    from PIL import Image
-
-    from mnist_cnn.classdata import MAX_SIDE
-    from mnist_cnn.preprocess import preprocess
-
-    prepared = preprocess(Path(path))
-    if prepared.blank:
-        raise ValueError("no digit found: the picture looks empty")
-    with Image.open(path) as image:
-        original = image.convert("RGBA" if "A" in image.getbands() else "RGB")
-    original.thumbnail((MAX_SIDE, MAX_SIDE))
-    return original, prepared.image
-
-
 def command_class_add(args: argparse.Namespace) -> int:
     """Add labelled pictures to the class's drawings, as "Save" on the Draw page does: every
     file is checked first, and nothing is saved unless all of them can be."""
-    from mnist_cnn.classdata import ClassDigits
+    from mnist_cnn.classdata import ClassDigits, parse_label, read_drawing
     from mnist_cnn.predict import Predictor
     from mnist_cnn.storage import ModelStore
 
@@ -314,19 +285,24 @@ def command_finetune(args: argparse.Namespace) -> int:
     else:
         base = store.get(store.active_id())
         path = base.model_path
-    request = finetune_request(base, ClassDigits().root, path)
-    name = args.name or finetune_name(base.name)
+    request = TrainRequest(
+        base.config or TrainConfig(),
+        args.name or finetune_name(base.name),
+        owner=f"command line on {HOST}",
+        handwriting_dir=args.handwriting_dir,
+        fine_tune=finetune_request(base, ClassDigits().root, path),
+    )
     if args.out:
         record = ModelRecord(
-            id=uuid.uuid4().hex[:6], name=name, config=base.config, directory=str(args.out)
-        )
+            id=uuid.uuid4().hex[:6], name=request.name, config=request.config,
+            directory=str(args.out),
+        )  # fmt: skip
     else:
-        record = store.new_run(name, base.config)
-    record.fine_tune = request
+        record = store.new_run(request.name, request.config)
     data = load_mnist(args.data_dir)
-    print(f"Fine-tuning {base.name} on the class's drawings in {request['class_dir']}; saving to "
-          f"{record.directory}", file=sys.stderr)  # fmt: skip
-    finetune_run(data, record, [TerminalProgress()], handwriting_directory=args.handwriting_dir)
+    print(f"Fine-tuning {base.name} on the class's drawings in "
+          f"{request.fine_tune['class_dir']}; saving to {record.directory}", file=sys.stderr)  # fmt: skip
+    finetune_run(request, data, record, [TerminalProgress()])
     details = record.fine_tune
     summary = {
         "train_seconds": record.train_seconds,
@@ -414,7 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--label",
         required=True,
-        help=f"what they are: a digit 0-9, or {NOT_A_DIGIT_WORD} for marks that are no digit",
+        help="what they are: a digit 0-9, or not-a-digit for marks that are no digit",
     )
     add.add_argument(
         "files", nargs="+", metavar="FILE", help="pictures of one digit each, as for predict"

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_cnn import settings
+
 # The four files, with the sha256 of their *uncompressed* content (the canonical MNIST).
 FILES = {
     "train_images": (
@@ -136,7 +138,7 @@ def _from_keras() -> MnistData:
 
 def find_mnist_dir(data_dir: str | None = None) -> Path | None:
     """The folder MNIST will be read from (steps 1-3 of the module docstring), or None."""
-    explicit = data_dir or os.environ.get("MNIST_DATA_DIR")
+    explicit = data_dir or settings.mnist_dir()
     if explicit:
         return Path(explicit)
     for candidate in LOCAL_DIRS:
@@ -145,25 +147,35 @@ def find_mnist_dir(data_dir: str | None = None) -> Path | None:
     return None
 
 
-@functools.lru_cache(maxsize=2)
 def load_mnist(data_dir: str | None = None, allow_download: bool = True) -> MnistData:
-    """Load MNIST from the first place that has it (see the module docstring).
+    """Load MNIST from the first place that has it (see the module docstring), once per folder
+    and process: the one cache of MNIST in the package.
 
     An explicit `data_dir` or `MNIST_DATA_DIR` must hold the files: a problem there is an error,
     not a reason to look elsewhere. Raises DataError saying where it looked and how to fix it.
     """
     directory = find_mnist_dir(data_dir)
     if directory is not None:
-        return read_mnist_dir(directory)
+        return _read_once(str(directory))
     looked = ", ".join(str(Path(candidate).resolve()) for candidate in LOCAL_DIRS)
     if not allow_download:
         raise DataError(
             f"MNIST not found. Looked in MNIST_DATA_DIR (unset), {looked}. {HOW_TO_GET}"
         )
     try:
-        return _from_keras()
+        return _download_once()
     except Exception as error:  # no internet, proxy, disk full: all end the same way
         raise DataError(
             f"MNIST not found. Looked in MNIST_DATA_DIR (unset), {looked}, and Keras's download "
             f"failed ({type(error).__name__}: {error}). {HOW_TO_GET}"
         ) from error
+
+
+@functools.lru_cache(maxsize=2)
+def _read_once(directory: str) -> MnistData:
+    return read_mnist_dir(Path(directory))
+
+
+@functools.lru_cache(maxsize=1)
+def _download_once() -> MnistData:
+    return _from_keras()

@@ -15,22 +15,20 @@ from __future__ import annotations
 import gzip
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from mnist_cnn import settings
+from mnist_cnn.canvas import CANVAS_SIZE, PEN_WIDTHS
 from mnist_cnn.preprocess import preprocess
 
-ENVIRONMENT_VARIABLE = "MNIST_CNN_HANDWRITING_DIR"
 FILE_NAME = "pendigits-train.jsonl.gz"
 # Every third writer (tra03, tra06, ..., tra30) is never trained on: 10 of the 30 writers.
 HELD_OUT_WRITERS = tuple(f"tra{number:02d}" for number in range(3, 31, 3))
 
-CANVAS_SIZE = 280  # the app's canvas is 280 x 280 pixels
-PEN_WIDTHS = (8, 40)  # the Draw page's brush slider, in pixels
 HEIGHT_FRACTIONS = (0.4, 0.9)  # the digit's longer side, as a fraction of the canvas
 MAX_TILT_DEGREES = 10  # the digit is turned by up to this much, either way
 
@@ -48,11 +46,11 @@ class HandwritingMissing(ValueError):
 
 def handwriting_dir(directory: str | Path | None = None) -> Path:
     """The folder with the pen-written digits: `directory`, else $MNIST_CNN_HANDWRITING_DIR."""
-    chosen = directory or os.environ.get(ENVIRONMENT_VARIABLE)
+    chosen = directory or settings.handwriting_dir()
     if not chosen:
         raise HandwritingMissing(
             f"No folder of pen-written digits given: pass --handwriting-dir or set "
-            f"{ENVIRONMENT_VARIABLE} to the folder holding {FILE_NAME}. Received: directory=None"
+            f"MNIST_CNN_HANDWRITING_DIR to the folder holding {FILE_NAME}. Received: directory=None"
         )
     path = Path(chosen)
     if not (path / FILE_NAME).is_file():

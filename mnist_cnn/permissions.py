@@ -13,12 +13,11 @@ changed in the browser (a disabled button clicked anyway) is still refused here.
 from __future__ import annotations
 
 import hmac
-import os
 from collections.abc import Mapping
 
+from mnist_cnn import settings
 from mnist_cnn.storage import ModelStore
 
-TEACHER_KEY_VARIABLE = "MNIST_CNN_TEACHER_KEY"
 TEACHER_KEY_SECRET = "teacher_key"  # its name in .streamlit/secrets.toml
 
 
@@ -28,7 +27,7 @@ class NotAllowed(PermissionError):
 
 def teacher_passphrase(secrets: Mapping | None = None) -> str | None:
     """The passphrase from the environment, else from `secrets`; None when neither sets one."""
-    passphrase = os.environ.get(TEACHER_KEY_VARIABLE) or (secrets or {}).get(TEACHER_KEY_SECRET)
+    passphrase = settings.teacher_key() or (secrets or {}).get(TEACHER_KEY_SECRET)
     if passphrase is None or not str(passphrase).strip():
         return None
     return str(passphrase).strip()
@@ -38,7 +37,7 @@ class Classroom:
     """The actions a teacher may keep to themselves, each checked against the passphrase."""
 
     def __init__(self, store: ModelStore, jobs, passphrase: str | None):
-        # jobs: either back end of mnist_cnn.jobs (JobManager or cluster.ClusterJobs)
+        # jobs: a mnist_cnn.jobs.JobBackend (LocalJobs or ClusterJobs)
         self.store, self.jobs, self.passphrase = store, jobs, passphrase
 
     @property
@@ -75,7 +74,7 @@ class Classroom:
         return job is not None and (job.owner == who or self.is_teacher(attempt))
 
     def stop(self, job_id: str, who: str, attempt: str | None) -> bool:
-        """Stop a running job or cancel a queued one (see JobManager.stop)."""
+        """Stop a running job or cancel a queued one (see JobBackend.stop)."""
         if not self.may_stop(job_id, who, attempt):
             raise NotAllowed(
                 "Only the teacher can stop someone else's run: enter the teacher passphrase first."

@@ -1,4 +1,5 @@
-"""What training reports while it runs, and the callback base class that receives it.
+"""What training reports while it runs, the callback base class that receives it, and the
+signal that stops it.
 
 Kept apart from `training` (which loads TensorFlow) so that the CLI and the pages can name them
 without loading TensorFlow.
@@ -7,7 +8,7 @@ without loading TensorFlow.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     import keras
@@ -55,3 +56,11 @@ class TrainingCallback:
 
     def on_epoch_end(self, progress: Progress) -> None:
         pass
+
+
+class StopSignal(Protocol):
+    """How training is asked to stop: it asks `is_set()` after every batch. A threading.Event
+    (the CLI, tests), a multiprocessing Event (the local trainer) and a run's stop file on a
+    cluster (jobs.runfiles.RunFiles) all are one."""
+
+    def is_set(self) -> bool: ...

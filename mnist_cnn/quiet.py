@@ -13,6 +13,8 @@ import contextlib
 import os
 import sys
 
+from mnist_cnn.settings import tensorflow_logs
+
 
 @contextlib.contextmanager
 def _stderr_silenced():
@@ -34,7 +36,7 @@ def _stderr_silenced():
 
 def load_tensorflow() -> None:
     """Import TensorFlow (and Keras) once, without its start-up notices."""
-    if "tensorflow" in sys.modules or os.environ.get("MNIST_CNN_TF_LOGS") == "1":
+    if "tensorflow" in sys.modules or tensorflow_logs():
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with _stderr_silenced():

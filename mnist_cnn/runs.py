@@ -1,27 +1,26 @@
 """One training run from start to saved files: train, score on the test set, save, record.
 
-Used by the CLI's `train` and `finetune` and by the web app's training jobs, so all save models
-the same way. A run whose record names a model to fine-tune (`record.fine_tune`) fine-tunes it
-on the class's drawings instead of training a new network (see `run_job`).
+Used by the CLI's `train` and `finetune` and by both job back ends, so every run is saved the
+same way. A request that names a model to fine-tune (`TrainRequest.fine_tune`) fine-tunes it on
+the class's drawings instead of training a new network (see `run_job`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 from mnist_cnn.classdata import ClassDigits, accuracy
-from mnist_cnn.config import TrainConfig
 from mnist_cnn.data import MnistData
 from mnist_cnn.evaluation import evaluate
 from mnist_cnn.finetune import finetune
+from mnist_cnn.lifecycle import move
 from mnist_cnn.model import parameter_count
+from mnist_cnn.progress import StopSignal
+from mnist_cnn.request import TrainRequest
 from mnist_cnn.status import Status
 from mnist_cnn.storage import (
     HOST,
@@ -35,6 +34,9 @@ from mnist_cnn.storage import (
 )
 from mnist_cnn.training import TrainingCallback, TrainResult, train
 
+INTERRUPTED = (
+    "Training was interrupted: the process training it was ended (Ctrl+C, or the server stopped)."
+)
 FINETUNE_SUFFIX = " + class handwriting"  # a fine-tuned model's name: its base's, and this
 NO_CLASS_DRAWINGS = (
     "There are no class drawings to learn from: save some on the Draw page (or with "
@@ -43,43 +45,43 @@ NO_CLASS_DRAWINGS = (
 
 
 def run_job(
-    config: TrainConfig,
+    request: TrainRequest,
     data: MnistData,
     record: ModelRecord,
     callbacks: Sequence[TrainingCallback] = (),
-    stop_event: threading.Event | None = None,
-    extra_images: np.ndarray | None = None,
-    extra_labels: np.ndarray | None = None,
+    stop: StopSignal | None = None,
 ) -> TrainResult:
-    """What a job back end runs: a fine-tune when the record names a base model, else a new
-    training (train_run)."""
-    if record.fine_tune:
-        return finetune_run(data, record, callbacks, stop_event)
-    return train_run(config, data, record, callbacks, stop_event, extra_images, extra_labels)
+    """What a job back end runs: a fine-tune when the request names a model to fine-tune, else
+    a new training (train_run)."""
+    if request.fine_tune:
+        return finetune_run(request, data, record, callbacks, stop)
+    return train_run(request, data, record, callbacks, stop)
 
 
 def train_run(
-    config: TrainConfig,
+    request: TrainRequest,
     data: MnistData,
     record: ModelRecord,
     callbacks: Sequence[TrainingCallback] = (),
-    stop_event: threading.Event | None = None,
-    extra_images: np.ndarray | None = None,
-    extra_labels: np.ndarray | None = None,
+    stop: StopSignal | None = None,
 ) -> TrainResult:
-    """Train, evaluate on the MNIST test set and save model.keras + metadata.json in the record's folder.
+    """Train as `request` asks, evaluate on the MNIST test set and save model.keras +
+    metadata.json in the record's folder (storage's docstring has the folder's layout).
 
-    The record's status goes running -> finished (or stopped, or failed with the error kept).
-    The model file is replaced atomically, so a crash never leaves half a model behind. A full
-    disk or a read-only folder raises ModelFileError and leaves the files there as they were.
+    The record (queued or starting) goes running -> finished (or stopped, or failed with the
+    error kept; interrupted if its process is ended). The model file is replaced atomically, so a crash never leaves half a model
+    behind. A full disk or a read-only folder raises ModelFileError and leaves the files there
+    as they were.
     """
-    record.status, record.error, record.pid, record.host = Status.RUNNING, None, os.getpid(), HOST
-    record.config = config
+    move(record, Status.RUNNING)
+    record.pid, record.host = os.getpid(), HOST
+    record.config = request.config
     record.dataset_checksum = data.checksum
     record.versions = library_versions()
     try:
         write_metadata(record)
-        result = train(config, data, callbacks, stop_event, extra_images, extra_labels)
+        result = train(request.config, data, callbacks, stop, *request.extras,
+                       handwriting_dir=request.handwriting_dir)  # fmt: skip
         scores = evaluate(result.model, data.test_images, data.test_labels)
         record.history = result.history
         record.train_seconds = round(result.train_seconds, 2)
@@ -88,13 +90,15 @@ def train_run(
         record.test_accuracy, record.test_loss = scores.accuracy, scores.loss
         record.parameters = parameter_count(result.model)
         save_model_file(result.model, record)
-        record.status = Status.STOPPED if result.stopped else Status.FINISHED
+        move(record, Status.STOPPED if result.stopped else Status.FINISHED)
         write_metadata(record)
         return result
     except BaseException as error:
-        record.status = Status.FAILED
-        record.error = f"{type(error).__name__}: {error}"[:2000]
-        with contextlib.suppress(ModelFileError):  # e.g. the disk is full: raise the first error
+        if isinstance(error, Exception):
+            move(record, Status.FAILED, f"{type(error).__name__}: {error}"[:2000])
+        else:  # Ctrl+C, or the process is being ended (the server stopped: see jobs.trainer)
+            move(record, Status.INTERRUPTED, INTERRUPTED)
+        with contextlib.suppress(ModelFileError):  # the disk is full: raise the first error
             write_metadata(record)
         raise
 
@@ -124,31 +128,34 @@ def finetune_request(base: ModelRecord, class_dir, model_path=None) -> dict:
 
 
 def finetune_run(
+    request: TrainRequest,
     data: MnistData,
     record: ModelRecord,
     callbacks: Sequence[TrainingCallback] = (),
-    stop_event: threading.Event | None = None,
-    handwriting_directory=None,
+    stop: StopSignal | None = None,
     held_out_writers: tuple[str, ...] | None = None,
 ) -> TrainResult:
-    """Fine-tune the model `record.fine_tune` names on the class's training drawings, score it
-    on the held-out ones and the MNIST test set, and save it in the record's folder.
+    """Fine-tune the model `request.fine_tune` names on the class's training drawings, score it
+    on the held-out ones and the MNIST test set, and save it in the record's folder (the
+    record's status changes as train_run's do).
 
-    record.fine_tune (see finetune_request) gains: class_drawings and held_out_drawings (how
-    many), held_out_before and held_out_after (accuracy on the held-out drawings; None when
-    there are none), mnist_before (the base's MNIST test accuracy) and seconds (all of it,
-    preparing the mixed-in images included; train_seconds is the training alone).
-    held_out_writers: pen-written digits not to mix in (default: handwriting.HELD_OUT_WRITERS).
+    record.fine_tune gets request.fine_tune (see finetune_request) and: class_drawings and
+    held_out_drawings (how many), held_out_before and held_out_after (accuracy on the held-out
+    drawings; None when there are none), mnist_before (the base's MNIST test accuracy) and
+    seconds (all of it, preparing the mixed-in images included; train_seconds is the training
+    alone). held_out_writers: pen-written digits not to mix in (default:
+    handwriting.HELD_OUT_WRITERS).
     """
     started = time.perf_counter()
-    details = dict(record.fine_tune)
-    record.status, record.error, record.pid, record.host = Status.RUNNING, None, os.getpid(), HOST
+    details = dict(request.fine_tune)
+    move(record, Status.RUNNING)
+    record.pid, record.host = os.getpid(), HOST
+    record.config, record.fine_tune = request.config, details
     record.dataset_checksum = data.checksum
     record.versions = library_versions()
     try:
         write_metadata(record)
         model = load_model_file(details["base_model_path"])
-        config = record.config or TrainConfig()
         class_digits = ClassDigits(details["class_dir"])
         training, held_out = class_digits.entries("train"), class_digits.entries("held_out")
         details["class_drawings"], details["held_out_drawings"] = len(training), len(held_out)
@@ -156,18 +163,17 @@ def finetune_run(
         details["mnist_before"] = evaluate(model, data.test_images, data.test_labels).accuracy
         result = finetune(
             model,
-            config,
+            request.config,
             *class_digits.arrays("train"),
             data,
             callbacks,
-            stop_event,
-            handwriting_directory,
+            stop,
+            request.handwriting_dir,
             *([held_out_writers] if held_out_writers else []),
         )
         details["held_out_after"] = accuracy(result.model, held_out)
         scores = evaluate(result.model, data.test_images, data.test_labels)
         details["seconds"] = round(time.perf_counter() - started, 2)
-        record.fine_tune = details
         record.history = result.history
         record.train_seconds = round(result.train_seconds, 2)
         record.precision = result.precision
@@ -175,12 +181,14 @@ def finetune_run(
         record.test_accuracy, record.test_loss = scores.accuracy, scores.loss
         record.parameters = parameter_count(result.model)
         save_model_file(result.model, record)
-        record.status = Status.STOPPED if result.stopped else Status.FINISHED
+        move(record, Status.STOPPED if result.stopped else Status.FINISHED)
         write_metadata(record)
         return result
     except BaseException as error:
-        record.status = Status.FAILED
-        record.error = f"{type(error).__name__}: {error}"[:2000]
+        if isinstance(error, Exception):
+            move(record, Status.FAILED, f"{type(error).__name__}: {error}"[:2000])
+        else:  # Ctrl+C, or the process is being ended
+            move(record, Status.INTERRUPTED, INTERRUPTED)
         with contextlib.suppress(ModelFileError):
             write_metadata(record)
         raise

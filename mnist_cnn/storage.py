@@ -1,10 +1,18 @@
 """Model files on disk: a `.keras` model with a metadata JSON beside it, written atomically.
 
-A models directory holds one folder per training run:
+A models directory holds one folder per training run. This is the one description of its
+layout; the last five files are written only for runs on a Dask cluster (jobs.runfiles):
 
+    <models dir>/active.json               which model the app uses
     <models dir>/<run id>/model.keras      the trained network (absent until it is finished)
     <models dir>/<run id>/metadata.json    status, hyperparameters, metrics, history, versions
-    <models dir>/active.json               which model the app uses
+    <models dir>/<run id>/job.json         who submitted it and when (the app server, at Start)
+    <models dir>/<run id>/claim            made once, atomically, by whoever takes the run
+                                           first: the worker that trains it, or a Cancel
+    <models dir>/<run id>/progress.json    live progress and curves (the worker, twice a second)
+    <models dir>/<run id>/heartbeat        changed by the worker every 2 s while it has the run
+    <models dir>/<run id>/stop             Stop was pressed (on any server): the worker stops
+                                           within one batch
 
 The model shipped with the project lives in assets/ and is read-only. The models directory is
 `MNIST_CNN_MODELS_DIR`, or `~/.mnist_cnn/models` when that is unset.
@@ -26,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mnist_cnn import settings
 from mnist_cnn.config import TrainConfig
 from mnist_cnn.status import Status
 
@@ -54,11 +63,6 @@ def _writing(what: str, directory: Path):
             "there are unchanged. Check that the disk has space and the models folder "
             "(MNIST_CNN_MODELS_DIR) is writable."
         ) from error
-
-
-def default_models_dir() -> Path:
-    configured = os.environ.get("MNIST_CNN_MODELS_DIR")
-    return Path(configured).expanduser() if configured else Path.home() / ".mnist_cnn" / "models"
 
 
 def now_iso() -> str:
@@ -163,9 +167,10 @@ class ModelRecord:
     dataset_checksum: str | None = None
     versions: dict = field(default_factory=dict)
     error: str | None = None  # why a run failed, or why its files cannot be read
+    finished_at: float | None = None  # time.time() when it ended (see mnist_cnn.lifecycle)
     pid: int | None = None  # process that trains it while it is running
     host: str | None = None  # the machine that process runs on; while queued on a Dask
-    # cluster, the cluster's scheduler address (see mnist_cnn.cluster)
+    # cluster, the cluster's scheduler address (see mnist_cnn.jobs.cluster)
     # A fine-tuned model: its base model and the class's drawings, and the figures before and
     # after (see runs.finetune_run). None for a network trained from scratch.
     fine_tune: dict | None = None
@@ -245,8 +250,8 @@ class ModelStore:
     """The shipped model plus every run saved in the models directory."""
 
     def __init__(self, root: str | os.PathLike | None = None, shipped_dir: Path = ASSETS_DIR):
-        self.root = Path(root) if root is not None else default_models_dir()
-        self.shipped_dir = Path(shipped_dir)  # holds model.keras and model.json
+        self.root = Path(root) if root is not None else settings.models_dir()
+        self.shipped_dir = Path(shipped_dir)  # holds model.keras and metadata.json
 
     # --- reading ---
     def shipped(self) -> ModelRecord:

@@ -2,7 +2,8 @@
 
 The trainer knows nothing about the terminal or the web app. Whoever calls `train` passes
 callbacks (objects with `on_batch_end(progress)` and `on_epoch_end(progress)`) and, to stop it
-early, a `threading.Event`: training stops within one batch of the event being set.
+early, a `progress.StopSignal` (a threading.Event, say): training stops within one batch of it
+being set.
 
 The loop is written out (no `model.fit`): one compiled gradient step per batch, the images kept
 in memory. On these 2-core machines that is faster and steadier than `fit` with `tf.data`; the
@@ -12,7 +13,6 @@ benchmark (`python -m tools.bench`) measures the difference.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,7 +26,7 @@ from mnist_cnn.data import MnistData
 from mnist_cnn.evaluation import evaluate
 from mnist_cnn.handwriting import extra_training_data
 from mnist_cnn.model import build_model
-from mnist_cnn.progress import Progress, TrainingCallback
+from mnist_cnn.progress import Progress, StopSignal, TrainingCallback
 
 
 @dataclass
@@ -168,16 +168,18 @@ def train(
     config: TrainConfig,
     data: MnistData,
     callbacks: Sequence[TrainingCallback] = (),
-    stop_event: threading.Event | None = None,
+    stop_event: StopSignal | None = None,
     extra_images: np.ndarray | None = None,
     extra_labels: np.ndarray | None = None,
     precision: str = "auto",
+    handwriting_dir: str | None = None,
 ) -> TrainResult:
     """Train a new network. Same config and data give the same model.
 
     extra_images/extra_labels: more (N, 28, 28) uint8 images to train on, such as a class's own
     drawings. precision: "float32", "mixed_bfloat16", or "auto" (bfloat16 only where the CPU has
-    fast bf16 units); the model returned always computes in float32.
+    fast bf16 units); the model returned always computes in float32. handwriting_dir: the
+    pen-written digits' folder for `real_digits` (None: MNIST_CNN_HANDWRITING_DIR).
     """
     if precision not in ("auto", "float32", "mixed_bfloat16"):
         raise ValueError(
@@ -193,7 +195,7 @@ def train(
         # As many drawings, in proportion, as the share of MNIST this run trains on.
         share = min(1.0, config.train_size / 55_000)
         drawings, drawing_labels = extra_training_data(
-            config.real_digits, config.not_a_digit, config.seed, share=share
+            config.real_digits, config.not_a_digit, config.seed, handwriting_dir, share=share
         )
         train_images = np.concatenate([train_images, drawings])
         train_labels = np.concatenate([train_labels, drawing_labels])

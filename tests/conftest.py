@@ -50,6 +50,16 @@ def dask_cluster(mnist, tmp_path_factory):
         yield cluster.address
 
 
+@pytest.fixture
+def hand_jobs():
+    """`hand_jobs(backend)`: every page run by this test uses `backend` as the server's job back
+    end (mnist_cnn.ui.classroom.use_jobs); the server's own again after the test."""
+    from mnist_cnn.ui.classroom import use_jobs
+
+    yield use_jobs
+    use_jobs(None)
+
+
 @pytest.fixture(scope="session")
 def shipped_model():
     return load_model_file(ASSETS_DIR / "model.keras")

@@ -37,7 +37,8 @@ from PIL import Image
 from mnist_cnn.cli import main as cli_main
 from mnist_cnn.config import TrainConfig
 from mnist_cnn.data import FILES, DataError, load_mnist, read_mnist_dir
-from mnist_cnn.jobs import JobManager, _ended_unexpectedly
+from mnist_cnn.jobs import LocalJobs
+from mnist_cnn.jobs.trainer import ended_unexpectedly
 from mnist_cnn.preprocess import preprocess
 from mnist_cnn.storage import SHIPPED_ID, ModelFileError, ModelStore, load_model_file
 from tools.strokes import digit_strokes, render_strokes
@@ -251,7 +252,7 @@ def left_running_by_a_dead_process(tmp: Path):
     record = store.new_run("left behind", TrainConfig(), status="running")
     record.pid = 2**22 + 1  # above Linux's pid_max: no such process
     store.update(record)
-    JobManager(store)  # a server starting
+    LocalJobs(store)  # a server starting
     return store.get(record.id)
 
 
@@ -433,7 +434,7 @@ CASES = [
     Case("MNIST", "a label of 12", "DataError: 'outside 0-9'",
          lambda ctx: unchecked(fake_mnist(ctx.tmp, label=12)), DataError, "label is 12, outside 0-9"),
     Case("MNIST", "MNIST_DATA_DIR names an empty folder", "DataError: no fallback, no download",
-         lambda ctx: (ctx.monkeypatch.setenv("MNIST_DATA_DIR", str(ctx.tmp)), load_mnist.__wrapped__()),
+         lambda ctx: (ctx.monkeypatch.setenv("MNIST_DATA_DIR", str(ctx.tmp)), load_mnist()),
          DataError, "is missing"),
     Case("MNIST", "python -m mnist_cnn train --data-dir EMPTY", "exit 2 with the DataError, no traceback",
          lambda ctx: cli("train", "--data-dir", str(ctx.tmp)), check=refused_with(2, "error: ")),
@@ -442,7 +443,7 @@ CASES = [
          lambda ctx: left_running_by_a_dead_process(ctx.tmp),
          check=lambda r: r.status == "interrupted" and "server stopped" in r.error),
     Case("runs", "a training child killed with SIGKILL (exit -9)", "the job fails: 'killed, perhaps out of memory'",
-         lambda ctx: _ended_unexpectedly(-9), check=lambda r: "killed, perhaps out of memory" in r),
+         lambda ctx: ended_unexpectedly(-9), check=lambda r: "killed, perhaps out of memory" in r),
     Case("runs", "a read-only models folder when starting a run", "ModelFileError 'Could not write a new run ... Read-only'",
          lambda ctx: (read_only(ctx), ModelStore(ctx.tmp / "models").new_run("x", TrainConfig())),
          ModelFileError, "Read-only file system"),

@@ -10,7 +10,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from mnist_cnn.classdata import ClassDigits
-from mnist_cnn.jobs import JobManager
+from mnist_cnn.jobs import LocalJobs
 from mnist_cnn.predict import Predictor
 from mnist_cnn.preprocess import preprocess
 from mnist_cnn.storage import ModelStore
@@ -157,13 +157,22 @@ def test_a_failed_save_says_why(draw_page, class_dir):
     assert not draw_page.button(key="feedback-right").disabled  # the student can try again
 
 
-def test_the_train_page_adds_only_the_training_drawings(monkeypatch, class_dir):
-    submitted = []
-    monkeypatch.setattr(
-        JobManager,
-        "submit",
-        lambda self, *args: submitted.append(args) or SimpleNamespace(queue_position=None),
-    )
+class RecordingJobs(LocalJobs):
+    """This machine's back end, keeping the requests it is sent instead of training them."""
+
+    def __init__(self, store):
+        super().__init__(store)
+        self.requests = []
+
+    def submit(self, request):
+        self.requests.append(request)
+        return SimpleNamespace(queue_position=None)
+
+
+def test_the_train_page_adds_only_the_training_drawings(class_dir, hand_jobs, tmp_path):
+    jobs = RecordingJobs(ModelStore(tmp_path / "models"))
+    hand_jobs(jobs)
+    submitted = jobs.requests
     app = page("pages/train.py").run()
     assert app.checkbox(key="use-class-digits").disabled  # nothing saved yet
 
@@ -176,17 +185,17 @@ def test_the_train_page_adds_only_the_training_drawings(monkeypatch, class_dir):
     app.number_input(key="class-repeat").set_value(3).run()
     app.button(key="start").click().run()
     assert not app.exception
-    (config, name, owner, images, labels) = submitted[0]
+    images, labels = submitted[0].extras
     assert labels.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 5, 5, 5]  # #5 (a 4) is held out
     assert np.array_equal(images, np.repeat(store.arrays("train")[0], 3, axis=0))
 
     app.checkbox(key="use-class-digits").uncheck().run()
     app.button(key="start").click().run()
-    assert submitted[1][3:] == (None, None)
+    assert submitted[1].extras == (None, None)
 
 
 def test_teach_it_our_handwriting_queues_a_fine_tune_then_offers_the_new_model(
-    monkeypatch, class_dir
+    class_dir, hand_jobs, tmp_path
 ):
     """The button submits a fine-tune of the model in use to the job back end; once the run
     has ended, the page shows its figures and "Use this model" switches to it."""
@@ -194,23 +203,26 @@ def test_teach_it_our_handwriting_queues_a_fine_tune_then_offers_the_new_model(
     from mnist_cnn.storage import ASSETS_DIR
 
     models = ModelStore()
-    submitted = []
 
-    def finished_fine_tune(self, config, name, owner, extra_images=None, extra_labels=None,
-                           fine_tune=None):  # fmt: skip
-        """Stands in for the trainer: a run that has ended, with a fine-tune's figures."""
-        submitted.append((config, name, fine_tune))
-        record = models.new_run(name, config, status=Status.FINISHED)
-        record.fine_tune = {**fine_tune, "class_drawings": 4, "held_out_drawings": 1,
-                            "held_out_before": 0.0, "held_out_after": 1.0, "mnist_before": 0.9956}  # fmt: skip
-        record.test_accuracy, record.train_seconds = 0.9949, 3.2
-        (Path(record.directory) / "model.keras").write_bytes(
-            (ASSETS_DIR / "model.keras").read_bytes()
-        )
-        models.update(record)
-        return SimpleNamespace(id=record.id, queue_position=None)
+    class FinishedFineTunes(RecordingJobs):
+        """Stands in for the trainer: each request becomes a run that has ended, with a
+        fine-tune's figures."""
 
-    monkeypatch.setattr(JobManager, "submit", finished_fine_tune)
+        def submit(self, request):
+            self.requests.append(request)
+            record = models.new_run(request.name, request.config, status=Status.FINISHED)
+            record.fine_tune = {**request.fine_tune, "class_drawings": 4, "held_out_drawings": 1,
+                                "held_out_before": 0.0, "held_out_after": 1.0,
+                                "mnist_before": 0.9956}  # fmt: skip
+            record.test_accuracy, record.train_seconds = 0.9949, 3.2
+            (Path(record.directory) / "model.keras").write_bytes(
+                (ASSETS_DIR / "model.keras").read_bytes()
+            )
+            models.update(record)
+            return SimpleNamespace(id=record.id, queue_position=None)
+
+    jobs = FinishedFineTunes(models)
+    hand_jobs(jobs)
     app = page("pages/class_digits.py").run()
     assert not app.exception
     store = ClassDigits(class_dir)
@@ -219,9 +231,10 @@ def test_teach_it_our_handwriting_queues_a_fine_tune_then_offers_the_new_model(
     assert not app.button(key="teach").disabled
     app.button(key="teach").click().run()
     assert not app.exception
-    (config, name, request) = submitted[0]
-    assert name == "Shipped: accurate preset + class handwriting"
-    assert request["base_model_id"] == "shipped" and request["class_dir"] == str(class_dir)
+    request = jobs.requests[0]
+    assert request.name == "Shipped: accurate preset + class handwriting"
+    assert request.fine_tune["base_model_id"] == "shipped"
+    assert request.fine_tune["class_dir"] == str(class_dir)
     assert "learned from 4 drawings" in app.success[0].value
     assert "0.0% → 100.0%" in app.success[0].value
     new_id = models.list()[1].id

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_cnn.classdata import ClassDigits, default_class_dir
+from mnist_cnn import settings
+from mnist_cnn.classdata import ClassDigits
 from mnist_cnn.config import TrainConfig
 from mnist_cnn.predict import Predictor
 from mnist_cnn.preprocess import preprocess
@@ -238,7 +239,7 @@ def test_sessions_saving_at_once_get_different_numbers(store):
 def test_the_folder_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("MNIST_CNN_CLASS_DIR", raising=False)
     monkeypatch.setenv("MNIST_CNN_MODELS_DIR", str(tmp_path / "models"))
-    assert default_class_dir() == tmp_path / "class-digits"
+    assert settings.class_dir() == tmp_path / "class-digits"
     assert ClassDigits().root == tmp_path / "class-digits"
     monkeypatch.setenv("MNIST_CNN_CLASS_DIR", str(tmp_path / "ours"))
     assert ClassDigits().root == tmp_path / "ours"

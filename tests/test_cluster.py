@@ -1,5 +1,5 @@
-"""Training on a real Dask cluster (mnist_cnn.cluster): a scheduler and two worker processes on
-127.0.0.1, started by the `dask_cluster` fixture; no mock of the engine.
+"""Training on a real Dask cluster (mnist_cnn.jobs.cluster): a scheduler and two worker
+processes on 127.0.0.1, started by the `dask_cluster` fixture; no mock of the engine.
 
 "Two app servers" are two ClusterJobs, each with its own connection to the scheduler, over one
 models folder, as two Streamlit servers would be (tests/browser/test_cluster_browser.py runs two
@@ -10,12 +10,13 @@ import os
 import signal
 import subprocess
 import sys
+from inspect import signature
 
 import numpy as np
 import pytest
 
-from mnist_cnn.cluster import LOST_WORKER, ClusterJobs, ClusterUnavailable, RunFiles
-from mnist_cnn.jobs import JobManager, open_jobs
+from mnist_cnn.jobs import JobBackend, LocalJobs, TrainRequest, open_jobs
+from mnist_cnn.jobs.cluster import LOST_WORKER, ClusterJobs, ClusterUnavailable, RunFiles
 from mnist_cnn.status import Status
 from mnist_cnn.storage import ModelStore
 from tests.test_jobs import LONG, TIMEOUT, TINY, training, wait_for  # as on one machine
@@ -40,7 +41,7 @@ def servers(dask_cluster, tmp_path):
 
 def test_a_run_trains_on_the_cluster_and_both_servers_see_it(servers):
     first, second = servers
-    job = first.submit(TINY, "on the cluster", owner="alice")
+    job = first.submit(TrainRequest(TINY, "on the cluster", owner="alice"))
     assert job.status == "queued"
     seen = second.get(job.id)  # the other server lists it at once
     assert seen.name == "on the cluster" and seen.owner == "alice"
@@ -59,7 +60,7 @@ def test_a_run_trains_on_the_cluster_and_both_servers_see_it(servers):
 
 def test_progress_is_live_and_stop_from_the_other_server_stops_within_a_batch(servers):
     first, second = servers
-    job = first.submit(LONG, "stop me", owner="alice")
+    job = first.submit(TrainRequest(LONG, "stop me", owner="alice"))
     running = training(second, job.id)
     assert (
         [each.id for each in second.running()] == [job.id] == [each.id for each in first.running()]
@@ -76,10 +77,12 @@ def test_progress_is_live_and_stop_from_the_other_server_stops_within_a_batch(se
 
 def test_the_queue_keeps_its_order_and_a_queued_run_can_be_cancelled(servers, dask_cluster):
     first, second = servers
-    busy = [first.submit(LONG, f"busy {n}", owner="alice") for n in (1, 2)]  # both workers
+    busy = [
+        first.submit(TrainRequest(LONG, f"busy {n}", owner="alice")) for n in (1, 2)
+    ]  # both workers
     for job in busy:
         training(first, job.id)
-    waiting = [second.submit(TINY, f"waiting {n}", owner="bob") for n in (1, 2)]
+    waiting = [second.submit(TrainRequest(TINY, f"waiting {n}", owner="bob")) for n in (1, 2)]
     in_order = [("waiting 1", 1), ("waiting 2", 2)]
     wait_for(lambda: [(job.name, job.queue_position) for job in first.queued()] == in_order, 5)
     # A server's check asks the scheduler about queued runs: these it knows; one it does not
@@ -111,7 +114,7 @@ def test_the_queue_keeps_its_order_and_a_queued_run_can_be_cancelled(servers, da
 def test_a_failing_run_is_reported_with_its_error(servers):
     first, second = servers
     images = np.zeros((3, 5, 5), np.uint8)  # not 28x28: training refuses them on the worker
-    job = first.submit(TINY, "bad extras", "alice", images, np.zeros(3, np.int64))
+    job = first.submit(TrainRequest(TINY, "bad extras", "alice", images, np.zeros(3, np.int64)))
     failed = second.wait(job.id, TIMEOUT)
     assert failed.status == "failed"
     assert "ValueError" in failed.error
@@ -122,7 +125,7 @@ def test_a_worker_killed_mid_run_fails_the_run_as_lost(servers, dask_cluster):
     import distributed
 
     first, second = servers
-    job = first.submit(LONG, "killed", owner="alice")
+    job = first.submit(TrainRequest(LONG, "killed", owner="alice"))
     training(first, job.id)
     worker_pid = first.store.get(job.id).pid
     os.kill(worker_pid, signal.SIGKILL)
@@ -137,8 +140,8 @@ def test_runs_of_a_dead_cluster_are_marked_interrupted(mnist, tmp_path):
     cluster = LocalDaskCluster(workers=1, log_dir=tmp_path)
     store = ModelStore(tmp_path / "models")
     jobs = ClusterJobs(store, cluster.address, stale_after=3)
-    running = jobs.submit(LONG, "running", owner="alice")
-    queued = jobs.submit(LONG, "queued", owner="alice")
+    running = jobs.submit(TrainRequest(LONG, "running", owner="alice"))
+    queued = jobs.submit(TrainRequest(LONG, "queued", owner="alice"))
     training(jobs, running.id)
     cluster.kill()  # scheduler and worker gone at once, as when the training machine loses power
 
@@ -161,7 +164,7 @@ def test_start_says_why_when_the_cluster_does_not_answer(tmp_path):
     store = ModelStore(tmp_path / "models")
     jobs = ClusterJobs(store, "tcp://127.0.0.1:9")  # nothing listens there
     with pytest.raises(ClusterUnavailable, match="does not answer.*unset MNIST_CNN_CLUSTER"):
-        jobs.submit(TINY, "nowhere", owner="alice")
+        jobs.submit(TrainRequest(TINY, "nowhere", owner="alice"))
     assert [record.id for record in store.list()] == ["shipped"]  # nothing half-made is left
     assert jobs.jobs() == [] and jobs.running() == [] and jobs.queued() == []
 
@@ -171,14 +174,36 @@ def test_start_says_how_to_install_dask_when_it_is_missing(tmp_path, monkeypatch
     store = ModelStore(tmp_path / "models")
     jobs = ClusterJobs(store, "tcp://127.0.0.1:9")
     with pytest.raises(ClusterUnavailable, match="Dask is not installed.*requirements-cluster"):
-        jobs.submit(TINY, "no dask", owner="alice")
+        jobs.submit(TrainRequest(TINY, "no dask", owner="alice"))
     assert [record.id for record in store.list()] == ["shipped"]
+
+
+def test_a_request_naming_this_machines_folders_is_refused(tmp_path):
+    store = ModelStore(tmp_path / "models")
+    jobs = ClusterJobs(store, "tcp://127.0.0.1:9")
+    with pytest.raises(ValueError, match="its own environment. Received: data_dir='/data'"):
+        jobs.submit(TrainRequest(TINY, "mine", "alice", data_dir="/data"))
+    assert [record.id for record in store.list()] == ["shipped"]
+
+
+def test_both_back_ends_are_the_one_interface(tmp_path):
+    store = ModelStore(tmp_path / "models")
+    members = [name for name in vars(JobBackend) if not name.startswith("_")]
+    assert {"submit", "stop", "cancel", "wait", "warm_up", "close"} <= set(members)
+    for backend in (LocalJobs(store), ClusterJobs(store, "tcp://127.0.0.1:9")):
+        assert isinstance(backend, JobBackend)
+        for name in members:
+            assert signature(getattr(backend, name)) == signature(
+                getattr(JobBackend, name).__get__(backend)
+            ), name
+        assert isinstance(backend.trains_here, bool) and backend.store is store
+    assert LocalJobs(store).address == "" and not ClusterJobs(store, "tcp://h:1").trains_here
 
 
 def test_open_jobs_chooses_the_back_end(tmp_path, monkeypatch):
     store = ModelStore(tmp_path / "models")
     monkeypatch.delenv("MNIST_CNN_CLUSTER", raising=False)
-    assert isinstance(open_jobs(store), JobManager)
+    assert isinstance(open_jobs(store), LocalJobs)
     monkeypatch.setenv("MNIST_CNN_CLUSTER", "tcp://127.0.0.1:9")
     jobs = open_jobs(store)
     assert isinstance(jobs, ClusterJobs) and jobs.address == "tcp://127.0.0.1:9"
@@ -194,7 +219,7 @@ def test_the_local_back_end_leaves_cluster_runs_alone(tmp_path):
     running = store.new_run("on a worker of another machine", TINY, status=Status.RUNNING)
     running.pid, running.host = 1, "another-machine"
     store.update(running)
-    JobManager(store)
+    LocalJobs(store)
     assert store.get(record.id).status == "queued"
     assert store.get(running.id).status == "running"
 

@@ -75,19 +75,15 @@ def test_count_mismatch(tmp_path):
 
 def test_explicit_dir_is_an_error_not_a_fallback(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path / "nowhere"))
-    load_mnist.cache_clear()
     with pytest.raises(DataError, match="nowhere is missing"):
         load_mnist()
-    load_mnist.cache_clear()
 
 
 def test_nothing_found_says_where_it_looked(tmp_path, monkeypatch):
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
-    load_mnist.cache_clear()
     with pytest.raises(DataError, match="Looked in MNIST_DATA_DIR.*--data-dir"):
         load_mnist(allow_download=False)
-    load_mnist.cache_clear()
 
 
 def test_real_mnist_matches_its_readme(mnist):

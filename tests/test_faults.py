@@ -20,15 +20,16 @@ import keras
 import numpy as np
 import pytest
 
-from mnist_cnn import jobs
 from mnist_cnn.config import TrainConfig
 from mnist_cnn.data import MnistData
-from mnist_cnn.jobs import JobManager
+from mnist_cnn.jobs import LocalJobs, TrainRequest, trainer
 from mnist_cnn.model import build_model
 from mnist_cnn.runs import train_run
+from mnist_cnn.status import Status
 from mnist_cnn.storage import (
     SHIPPED_ID,
     ModelFileError,
+    ModelRecord,
     ModelStore,
     save_model_atomic,
 )
@@ -63,6 +64,12 @@ def finished_run(store, name="old", bias=0.0):
     record.status, record.test_accuracy = "finished", 0.5
     store.update(record)
     return record
+
+
+def retrain(record):
+    """A new queued record for a run's folder, as `train --out` into that folder makes one."""
+    return ModelRecord(id=record.id, name=record.name, status=Status.QUEUED,
+                       directory=record.directory)  # fmt: skip
 
 
 def snapshot(directory):
@@ -185,12 +192,12 @@ def test_full_disk_while_saving_fails_the_run_and_keeps_the_old_model(
 ):
     other = finished_run(store, "other")
     store.set_active(other.id)
-    record = finished_run(store, "trained again")  # e.g. `train --out` into the same folder
+    record = retrain(finished_run(store, "trained again"))  # `train --out` into its folder
     model_before = record.model_path.read_bytes()
     other_before = snapshot(other.directory)
     no_space_during(monkeypatch)
     with pytest.raises(ModelFileError, match="Could not write model.keras .*No space left"):
-        train_run(TINY, fake_data, record)
+        train_run(TrainRequest(TINY, "trained again"), fake_data, record)
     assert record.status == "failed" and "No space left on device" in record.error
     on_disk = store.get(record.id)
     assert on_disk.status == "failed" and on_disk.error == record.error
@@ -208,14 +215,15 @@ def test_read_only_models_folder(store, fake_data, monkeypatch):
     before = snapshot(record.directory)
     listed_before = [r.id for r in store.list()]
     read_only(monkeypatch, store.root)
+    again = retrain(record)
 
     with pytest.raises(ModelFileError, match="Could not write a new run .*Read-only file system"):
         store.new_run("new", TINY)
     with pytest.raises(ModelFileError, match="Could not write metadata.json .*Read-only"):
         store.rename(record.id, "renamed")
     with pytest.raises(ModelFileError, match="Read-only file system"):
-        train_run(TINY, fake_data, record)  # a retrain into a folder that became read-only
-    assert record.status == "failed" and "Read-only file system" in record.error  # in memory
+        train_run(TrainRequest(TINY, "kept"), fake_data, again)  # into a now read-only folder
+    assert again.status == "failed" and "Read-only file system" in again.error  # in memory
 
     assert snapshot(record.directory) == before  # no temp files, nothing changed
     assert [r.id for r in store.list()] == listed_before
@@ -265,7 +273,7 @@ def _limited_child(*args):
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG
     limit = int(os.environ["FAULTS_FILE_SIZE_LIMIT"])
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
-    jobs._serve(*args)
+    trainer.serve(*args)
 
 
 @pytest.mark.slow
@@ -281,12 +289,12 @@ def test_a_training_child_that_cannot_save_fails_its_job_clearly(
     store.set_active(active.id)
     before = snapshot(active.directory)
     monkeypatch.setenv("FAULTS_FILE_SIZE_LIMIT", str(limit))
-    trainer = jobs.Trainer(target=_limited_child)  # its own trainer process, with the limit
-    manager = JobManager(store, data_dir=mnist.source, trainer=trainer)
+    limited = trainer.Trainer(target=_limited_child)  # its own trainer process, with the limit
+    manager = LocalJobs(store, data_dir=mnist.source, trainer=limited)
     try:
-        job = manager.wait(manager.submit(TINY, "no room", owner="a").id, timeout=180)
+        job = manager.wait(manager.submit(TrainRequest(TINY, "no room", owner="a")).id, timeout=180)
     finally:
-        trainer.close()
+        limited.close()
     assert job.status == "failed"
     assert job.error.startswith(f"ModelFileError: Could not write {failing} in ")
     assert "File too large" in job.error
@@ -376,11 +384,15 @@ def test_train_page_on_a_read_only_models_folder_shows_an_error(train_page, monk
     assert any("Read-only file system" in error.value for error in train_page.error)
 
 
-def test_train_page_shows_an_os_error_from_submit_as_a_message(train_page, monkeypatch):
-    def refuse(*args, **kwargs):
+class RefusingJobs(LocalJobs):
+    """This machine's back end, on a models folder that refuses every new run."""
+
+    def submit(self, request):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), "/models")
 
-    monkeypatch.setattr(JobManager, "submit", refuse)
+
+def test_train_page_shows_an_os_error_from_submit_as_a_message(train_page, hand_jobs, tmp_path):
+    hand_jobs(RefusingJobs(ModelStore(tmp_path / "models")))
     start_training(train_page)
     assert not train_page.exception
     assert any("Read-only file system" in error.value for error in train_page.error)

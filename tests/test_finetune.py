@@ -138,7 +138,8 @@ def test_a_fine_tune_runs_as_a_job_with_progress_and_stop(folders, mnist):
     stops it on Stop, keeping what it learned so far; a second one runs to the end."""
     from test_jobs import TIMEOUT, training
 
-    from mnist_cnn.jobs import JobManager
+    from mnist_cnn.jobs import LocalJobs
+    from mnist_cnn.request import TrainRequest
     from mnist_cnn.runs import finetune_name, finetune_request
     from mnist_cnn.storage import ModelStore
 
@@ -149,10 +150,11 @@ def test_a_fine_tune_runs_as_a_job_with_progress_and_stop(folders, mnist):
         class_digits.add(image, preprocess(image).image, digit, digit, "shipped")
     store = ModelStore()
     base = store.shipped()
-    manager = JobManager(store, data_dir=mnist.source)
-    request = finetune_request(base, class_digits.root)
-    stopped = manager.submit(base.config, finetune_name(base.name), "a", fine_tune=request)
-    finished = manager.submit(base.config, finetune_name(base.name), "a", fine_tune=request)
+    manager = LocalJobs(store, data_dir=mnist.source)
+    request = TrainRequest(base.config, finetune_name(base.name), "a",
+                           fine_tune=finetune_request(base, class_digits.root))  # fmt: skip
+    stopped = manager.submit(request)
+    finished = manager.submit(request)
     running = training(manager, stopped.id)
     assert running.progress.epochs == 3  # the fine-tune's rounds
     assert manager.stop(stopped.id)

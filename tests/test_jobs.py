@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from mnist_cnn.config import TrainConfig
-from mnist_cnn.jobs import JobManager, MovingAverage
+from mnist_cnn.jobs import LocalJobs, TrainRequest
+from mnist_cnn.jobs.base import MovingAverage
 from mnist_cnn.storage import SHIPPED_ID, ModelStore, write_metadata
 
 pytestmark = pytest.mark.slow
@@ -48,15 +49,15 @@ def store(tmp_path):
 
 
 def test_jobs_run_one_at_a_time_report_progress_and_can_be_stopped_or_cancelled(mnist, store):
-    manager = JobManager(store, data_dir=mnist.source)
-    first = manager.submit(LONG, "first", owner="alice")
+    manager = LocalJobs(store, data_dir=mnist.source)
+    first = manager.submit(TrainRequest(LONG, "first", owner="alice"))
     assert store.get(first.id).status == "queued"  # listed at once
     seen = training(manager, first.id).progress.step
     assert wait_for(lambda: manager.get(first.id).progress.step > seen)  # progress advances
     assert [job.id for job in manager.running()] == [first.id]
     assert store.get(first.id).status == "running"  # the runs list says what the trainer does
 
-    second = manager.submit(TINY, "second", owner="bob")
+    second = manager.submit(TrainRequest(TINY, "second", owner="bob"))
     assert second.status == "queued" and second.queue_position == 1
     assert [job.id for job in manager.queued()] == [second.id]
     assert manager.cancel(second.id)
@@ -64,7 +65,7 @@ def test_jobs_run_one_at_a_time_report_progress_and_can_be_stopped_or_cancelled(
     assert not (store.root / second.id).exists()
     assert not manager.cancel(second.id) and not manager.cancel(first.id)  # not queued
 
-    third = manager.submit(TINY.replace(epochs=2), "third", owner="bob")
+    third = manager.submit(TrainRequest(TINY.replace(epochs=2), "third", owner="bob"))
     assert manager.get(third.id).queue_position == 1
 
     # Stopping: within a batch, and the model reached so far is saved (but not activated).
@@ -109,14 +110,14 @@ def test_failures_are_reported_and_the_manager_carries_on(mnist, store, tmp_path
 
     empty = tmp_path / "no-mnist"
     empty.mkdir()
-    manager = JobManager(store, data_dir=str(empty))
-    failed = manager.wait(manager.submit(TINY, "no data", owner="a").id, TIMEOUT)
+    manager = LocalJobs(store, data_dir=str(empty))
+    failed = manager.wait(manager.submit(TrainRequest(TINY, "no data", owner="a")).id, TIMEOUT)
     assert failed.status == "failed" and failed.error.startswith("DataError: ")
     assert "train-images-idx3-ubyte.gz" in failed.error
     assert store.get(failed.id).status == "failed" and store.get(failed.id).error == failed.error
 
     manager.data_dir = mnist.source  # the same manager takes the next job
-    killed = manager.submit(LONG, "killed", owner="a")
+    killed = manager.submit(TrainRequest(LONG, "killed", owner="a"))
     training(manager, killed.id)
     pid = store.get(killed.id).pid
     assert pid and pid != os.getpid()
@@ -147,7 +148,7 @@ def test_a_restarted_server_marks_runs_left_behind_as_interrupted(store):
     finished = record("finished", dead)
     before = Path(store.root / finished / "metadata.json").read_text()
 
-    JobManager(store)  # a new server starts
+    LocalJobs(store)  # a new server starts
     for model_id in (left_running, left_queued):
         got = store.get(model_id)
         assert got.status == "interrupted" and "server stopped" in got.error
@@ -158,13 +159,13 @@ def test_a_restarted_server_marks_runs_left_behind_as_interrupted(store):
 SERVER = """
 import os, signal, sys, time
 from mnist_cnn.config import TrainConfig
-from mnist_cnn.jobs import JobManager, MovingAverage
+from mnist_cnn.jobs import LocalJobs, TrainRequest
 from mnist_cnn.storage import ModelStore
 
-manager = JobManager(ModelStore(sys.argv[1]), data_dir=sys.argv[2])
+manager = LocalJobs(ModelStore(sys.argv[1]), data_dir=sys.argv[2])
 config = TrainConfig(train_size=500, validation_size=200, epochs=100, batch_size=50)
-running = manager.submit(config, "running", owner="a")
-queued = manager.submit(config, "queued", owner="a")
+running = manager.submit(TrainRequest(config, "running", owner="a"))
+queued = manager.submit(TrainRequest(config, "queued", owner="a"))
 while manager.get(running.id).status != "running":
     time.sleep(0.02)
 print(running.id, queued.id, flush=True)
@@ -183,7 +184,7 @@ def test_a_killed_server_leaves_no_run_looking_alive(mnist, store):
     wait_for(lambda: store.get(running_id).status == "interrupted")
     assert not store.get(running_id).has_model
     assert store.get(queued_id).status == "queued"  # nobody is left to run it...
-    JobManager(store)  # ...until the server starts again
+    LocalJobs(store)  # ...until the server starts again
     assert store.get(queued_id).status == "interrupted"
 
 
@@ -194,3 +195,25 @@ def test_the_training_curves_average_without_restarting_at_epochs():
     for _ in range(200):
         smoothed = average.add(0.5)
     assert smoothed == pytest.approx(0.5)
+
+
+def test_the_first_page_the_app_serves_starts_the_trainer(tmp_path, monkeypatch, hand_jobs):
+    """app.py warms the trainer on any page (here Draw, the default), before anyone opens
+    Train, so that the first Start trains at once."""
+    from streamlit.testing.v1 import AppTest
+
+    from mnist_cnn.jobs.trainer import Trainer
+
+    monkeypatch.setenv("MNIST_CNN_MODELS_DIR", str(tmp_path / "models"))
+    trainer = Trainer()
+    hand_jobs(LocalJobs(ModelStore(tmp_path / "models"), trainer=trainer))
+    try:
+        assert trainer.process is None
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+        assert not app.exception
+        assert trainer.process is not None and trainer.process.is_alive()
+        started = trainer.process.pid
+        app.run()
+        assert trainer.process.pid == started  # later pages reuse it
+    finally:
+        trainer.close()

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from mnist_cnn.config import TrainConfig
-from mnist_cnn.jobs import JobManager
+from mnist_cnn.jobs import LocalJobs, TrainRequest
 from mnist_cnn.permissions import Classroom, NotAllowed, teacher_passphrase
 from mnist_cnn.storage import ASSETS_DIR, ModelStore
 
@@ -37,7 +37,7 @@ def test_the_passphrase_comes_from_the_environment_or_the_secrets(monkeypatch):
 
 def test_without_a_passphrase_everyone_may_do_everything(store):
     record = finished(store, "mine")
-    room = Classroom(store, JobManager(store), passphrase=None)
+    room = Classroom(store, LocalJobs(store), passphrase=None)
     assert not room.has_teacher and room.is_teacher(None)
     room.set_active_for_everyone(record.id, None)
     assert room.rename(record.id, "renamed", None).name == "renamed"
@@ -47,7 +47,7 @@ def test_without_a_passphrase_everyone_may_do_everything(store):
 
 def test_with_a_passphrase_only_the_teacher_switches_renames_and_deletes(store):
     record = finished(store, "mine")
-    room = Classroom(store, JobManager(store), passphrase="owl feathers")
+    room = Classroom(store, LocalJobs(store), passphrase="owl feathers")
     assert room.has_teacher and room.is_teacher("owl feathers")
     for attempt in (None, "", "owl", "owl feathers!", 42):
         assert not room.is_teacher(attempt)
@@ -67,11 +67,11 @@ def test_with_a_passphrase_only_the_teacher_switches_renames_and_deletes(store):
 
 @pytest.mark.slow
 def test_students_stop_and_cancel_only_their_own_runs(mnist, store):
-    jobs = JobManager(store, data_dir=mnist.source)
+    jobs = LocalJobs(store, data_dir=mnist.source)
     room = Classroom(store, jobs, passphrase="owl feathers")
-    running = jobs.submit(LONG, "alice's", owner="alice")
-    queued = jobs.submit(LONG, "alice's next", owner="alice")
-    mine = jobs.submit(LONG, "bob's", owner="bob")
+    running = jobs.submit(TrainRequest(LONG, "alice's", owner="alice"))
+    queued = jobs.submit(TrainRequest(LONG, "alice's next", owner="alice"))
+    mine = jobs.submit(TrainRequest(LONG, "bob's", owner="bob"))
     deadline = time.monotonic() + TIMEOUT
     while jobs.get(running.id).progress is None:
         assert time.monotonic() < deadline

@@ -1,11 +1,12 @@
 """The Train page through Streamlit's AppTest: the form, the architecture table, a real (tiny)
 training started from the page, the queue, and the actions of the runs list.
 
-Waiting for a run: the page's JobManager is a `st.cache_resource` created inside the page
-script, and importing mnist_cnn.ui.train would run the page, so the tests do not reach for
-the manager. They wait on what the page itself reads: the run's metadata on disk (a plain
-ModelStore over the same folder, read-only, no second JobManager whose recover() or worker
-could interfere), then rerun the page until its live part says no training is running.
+Waiting for a run: the page's LocalJobs is a `st.cache_resource` created inside the page
+script, so the tests do not reach for it (they only warm the server's one trainer, as app.py
+does when it serves its first page: AppTest runs the page script alone). They wait on what
+the page reads: the run's metadata on disk (a plain ModelStore over the same folder,
+read-only, no second LocalJobs whose recover() or worker could interfere), then rerun the
+page until its live part says no training is running.
 Runs-list actions that need no training use a run folder made with the store, holding a
 copy of the shipped model file.
 """
@@ -19,6 +20,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mnist_cnn.config import PRESETS, SETTINGS, TrainConfig
+from mnist_cnn.jobs.cluster import ClusterJobs, RunFiles
+from mnist_cnn.jobs.trainer import TRAINER
+from mnist_cnn.lifecycle import end_run
+from mnist_cnn.status import Status
 from mnist_cnn.storage import ASSETS_DIR, ModelStore
 from mnist_cnn.ui.names import plain
 
@@ -171,6 +176,56 @@ def test_start_says_so_when_the_training_cluster_does_not_answer(models_dir, mon
     assert error.startswith("Could not start training: The training cluster at tcp://127.0.0.1:9")
     assert "unset MNIST_CNN_CLUSTER" in error
     assert [record.id for record in ModelStore(models_dir).list()] == ["shipped"]
+
+
+def test_the_last_run_is_the_one_that_ended_last_interrupted_included(models_dir, hand_jobs):
+    """After a cluster died, "Last run" named an older failed run: now the run that ended last
+    shows, though it was submitted first and was interrupted."""
+    store = ModelStore(models_dir)
+    jobs = ClusterJobs(store, "tcp://127.0.0.1:9")  # reads the shared folder; connects never
+    ids = {}
+    for name, submitted_at in (("died with the cluster", 1.0), ("failed earlier", 2.0)):
+        ids[name] = store.new_run(name, TrainConfig(**TINY)).id
+        RunFiles(store.root / ids[name]).write(
+            "job.json", {"owner": "a", "submitted_at": submitted_at}
+        )
+    end_run(store, ids["failed earlier"], Status.FAILED, "failed earlier.")
+    time.sleep(0.01)
+    end_run(store, ids["died with the cluster"], Status.INTERRUPTED, "died with the cluster.")
+    hand_jobs(jobs)
+    page = new_app().run()
+    assert not page.exception
+    assert "**Last run: “died with the cluster”**: interrupted." in texts(page.markdown)
+    assert "died with the cluster." in texts(page.error)
+
+
+def follow(run_id: str) -> None:
+    """A page that shows one run live, as the Lesson page does."""
+    from mnist_cnn.ui.train_live import follow_run
+
+    follow_run(run_id)
+
+
+def test_any_page_can_follow_one_run_by_its_id(tmp_path, hand_jobs):
+    store = ModelStore(tmp_path / "models")
+    ids = {}
+    for name in ("waiting", "cut off"):
+        ids[name] = store.new_run(name, TrainConfig(epochs=1)).id
+        RunFiles(store.root / ids[name]).write("job.json", {"owner": "a", "submitted_at": 1.0})
+    end_run(store, ids["cut off"], Status.INTERRUPTED, "The training cluster stopped.")
+    hand_jobs(ClusterJobs(store, "tcp://127.0.0.1:9"))  # reads the folder; connects never
+
+    def shown(run_id: str) -> AppTest:
+        app = AppTest.from_function(follow, args=(run_id,), default_timeout=60).run()
+        assert not app.exception
+        return app
+
+    assert [info.value for info in shown(ids["waiting"]).info] == ["“waiting” is queued, place 1."]
+    ended = shown(ids["cut off"])
+    assert [text.value for text in ended.markdown] == ["**Run: “cut off”**: interrupted."]
+    assert [error.value for error in ended.error] == ["The training cluster stopped."]
+    unknown = shown("20260101-000000-abcdef")
+    assert "not known here" in unknown.info[0].value
 
 
 def test_the_architecture_table_follows_the_kernel_size(train_page):
@@ -410,6 +465,7 @@ def trained(tmp_path_factory, mnist):
         patch.setenv("MNIST_DATA_DIR", str(mnist.source))
         patch.setenv("MNIST_CNN_CLASS_DIR", str(tmp_path_factory.mktemp("class")))
         store = ModelStore(models)
+        TRAINER.warm_up()  # as app.py does when the server serves its first page
         app = set_numbers(new_app().run(), **FIRST)
         seen = SimpleNamespace(app=app, store=store)
 
@@ -422,7 +478,8 @@ def trained(tmp_path_factory, mnist):
         # as queued for up to a second); the live part refreshes every second, like this.
         rerun_until(app, lambda: "### Training “tiny run” (yours)" in texts(app.markdown))
         seen.progress_bars = len(app.get("progress"))
-        rerun_until(app, lambda: "Round (epoch)" in str(app.get("progress")[0].proto))
+        # the first batch: the trainer may still be importing TensorFlow (see TIMEOUT)
+        rerun_until(app, lambda: "Round (epoch)" in str(app.get("progress")[0].proto), TIMEOUT)
         seen.status_while_training = runs_table(app).set_index("name").loc["tiny run", "status"]
 
         # the first run needs seconds to import TensorFlow: this one has to wait its turn

@@ -1,10 +1,10 @@
-"""The Train page's parts that need no page run (mnist_cnn/ui/train.py): the curves and
+"""The Train page's parts that need no Streamlit (mnist_cnn/ui/train_parts.py): the curves and
 where the settings came from."""
 
 from mnist_cnn.config import PRESETS
-from mnist_cnn.jobs import Job, add_progress
+from mnist_cnn.jobs.base import Job, add_progress
 from mnist_cnn.progress import Progress
-from mnist_cnn.ui.train import (
+from mnist_cnn.ui.train_parts import (
     COLOURS,
     accuracy_floor,
     changed_settings,

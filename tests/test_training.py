@@ -6,7 +6,9 @@ import tensorflow as tf
 
 from mnist_cnn.config import PRESETS, TrainConfig
 from mnist_cnn.evaluation import evaluate
+from mnist_cnn.lifecycle import TransitionRefused
 from mnist_cnn.model import build_model, describe_model
+from mnist_cnn.request import TrainRequest
 from mnist_cnn.runs import train_run
 from mnist_cnn.storage import ModelRecord, load_model_file
 from mnist_cnn.training import TrainingCallback, augment_batch, train
@@ -92,8 +94,8 @@ def test_extra_images_are_trained_on(mnist, tiny_config):
 
 
 def test_train_run_saves_model_and_metadata(mnist, tiny_config, tmp_path):
-    record = ModelRecord(id="run", name="smoke", directory=str(tmp_path / "run"))
-    train_run(tiny_config, mnist, record)
+    record = ModelRecord(id="run", name="smoke", status="queued", directory=str(tmp_path / "run"))
+    train_run(TrainRequest(tiny_config, "smoke"), mnist, record)
     assert record.status == "finished" and 0.3 < record.test_accuracy <= 1
     assert record.parameters == 41018 and record.epochs_completed == 1
     assert record.precision in ("float32", "mixed_bfloat16")
@@ -103,12 +105,19 @@ def test_train_run_saves_model_and_metadata(mnist, tiny_config, tmp_path):
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["metadata.json", "model.keras"]
 
 
+def test_train_run_never_trains_a_run_that_is_over_again(mnist, tiny_config, tmp_path):
+    record = ModelRecord(id="run", name="done", status="finished", directory=str(tmp_path / "run"))
+    with pytest.raises(TransitionRefused, match="finished cannot become running"):
+        train_run(TrainRequest(tiny_config, "done"), mnist, record)
+    assert record.status == "finished" and not (tmp_path / "run").exists()
+
+
 def test_failed_run_is_recorded_and_leaves_no_model(mnist, tiny_config, tmp_path):
-    record = ModelRecord(id="run", name="broken", directory=str(tmp_path / "run"))
+    record = ModelRecord(id="run", name="broken", status="queued", directory=str(tmp_path / "run"))
+    request = TrainRequest(tiny_config, "broken", extra_images=np.zeros((5, 3, 3)),
+                           extra_labels=np.zeros(5))  # fmt: skip
     with pytest.raises(ValueError):
-        train_run(
-            tiny_config, mnist, record, extra_images=np.zeros((5, 3, 3)), extra_labels=np.zeros(5)
-        )
+        train_run(request, mnist, record)
     assert record.status == "failed" and "ValueError" in record.error
     assert not (tmp_path / "run" / "model.keras").exists()
 

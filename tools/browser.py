@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_cnn import settings
 from tools.strokes import digit_strokes
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -112,7 +113,7 @@ def launch_options(playwright) -> dict:
     else Playwright's own (`playwright install chromium`), else a system one (Debian's
     /usr/bin/chromium). FileNotFoundError when there is none."""
     options = {"headless": True, "args": CHROMIUM_ARGS}
-    forced = os.environ.get("MNIST_CNN_CHROMIUM")
+    forced = settings.chromium()
     if forced:
         if not shutil.which(forced):
             raise ValueError(f"$MNIST_CNN_CHROMIUM={forced!r} is not an executable")

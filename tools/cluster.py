@@ -1,5 +1,5 @@
 """A Dask cluster on 127.0.0.1 started with the README's commands, for the tests and the cluster
-benchmark: `dask scheduler` and `dask worker … --nthreads 1 --preload mnist_cnn.cluster`, each
+benchmark: `dask scheduler` and `dask worker … --nthreads 1 --preload mnist_cnn.jobs.worker`, each
 its own process group, as on a real training machine.
 
     with LocalDaskCluster(workers=2) as cluster:
@@ -31,7 +31,7 @@ class LocalDaskCluster:
         self.processes: list[subprocess.Popen] = []
         self._start(DASK + ["scheduler", "--port", str(port)] + LOOPBACK)
         worker = ["worker", self.address, "--nthreads", "1", "--nworkers", str(workers)]
-        self._start(DASK + worker + ["--preload", "mnist_cnn.cluster"] + LOOPBACK)
+        self._start(DASK + worker + ["--preload", "mnist_cnn.jobs.worker"] + LOOPBACK)
         try:
             self.wait_for_workers(workers)
         except BaseException:

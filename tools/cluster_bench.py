@@ -8,7 +8,7 @@ training on a Dask cluster costs and gains (README, Speed).
    and to one of two workers.
 
 The cluster runs on 127.0.0.1, started with the README's commands (tools/cluster.py: one thread
-per worker, mnist_cnn.cluster preloaded). Every figure comes from the runs' own
+per worker, mnist_cnn.jobs.worker preloaded). Every figure comes from the runs' own
 timestamps (submitted, finished), not from polling. On one machine the workers share its cores:
 two workers on two cores cannot be twice as fast; on two machines they would be.
 """
@@ -21,9 +21,9 @@ import statistics
 import sys
 import tempfile
 
-from mnist_cnn.cluster import ClusterJobs
 from mnist_cnn.config import PRESETS
-from mnist_cnn.jobs import JobManager
+from mnist_cnn.jobs import LocalJobs, TrainRequest
+from mnist_cnn.jobs.cluster import ClusterJobs
 from mnist_cnn.storage import ModelStore
 from tools.cluster import LocalDaskCluster
 
@@ -43,10 +43,10 @@ def run_seconds(jobs, job_id: str) -> tuple[float, float, float]:
 def overheads(jobs, config, count: int) -> tuple[float, float]:
     """Medians of (seconds from submit to end beyond the run's own training, the training
     seconds themselves), over `count` runs in a row after a warm-up run."""
-    run_seconds(jobs, jobs.submit(config, "warm-up", "bench").id)
+    run_seconds(jobs, jobs.submit(TrainRequest(config, "warm-up", "bench")).id)
     extra, trained = [], []
     for n in range(count):
-        job = jobs.submit(config, f"run {n}", "bench")
+        job = jobs.submit(TrainRequest(config, f"run {n}", "bench"))
         submitted, finished, seconds = run_seconds(jobs, job.id)
         extra.append(finished - submitted - seconds)
         trained.append(seconds)
@@ -58,10 +58,10 @@ def throughput(config, workers: int, runs: int, models_dir: str) -> float:
     cluster = LocalDaskCluster(workers)
     jobs = ClusterJobs(ModelStore(f"{models_dir}/{workers}-workers"), cluster.address)
     try:
-        warm = [jobs.submit(config, "warm-up", "bench") for _ in range(workers)]
+        warm = [jobs.submit(TrainRequest(config, "warm-up", "bench")) for _ in range(workers)]
         for job in warm:
             run_seconds(jobs, job.id)
-        ids = [jobs.submit(config, f"run {n}", "bench").id for n in range(runs)]
+        ids = [jobs.submit(TrainRequest(config, f"run {n}", "bench")).id for n in range(runs)]
         times = [run_seconds(jobs, job_id) for job_id in ids]
         first = min(submitted for submitted, _, _ in times)
         last = max(finished for _, finished, _ in times)
@@ -76,7 +76,7 @@ def run(count: int, runs: int, tiny: bool) -> dict:
     results = {"config": "quick, 1 epoch" + (" (tiny: 2,000 images)" if tiny else "")}
     with tempfile.TemporaryDirectory() as models_dir:
         print("1/2 overhead of one run: this machine, then a one-worker cluster…", file=sys.stderr)
-        local = JobManager(ModelStore(f"{models_dir}/local"))
+        local = LocalJobs(ModelStore(f"{models_dir}/local"))
         local.warm_up()
         results["local_overhead"], results["local_train"] = overheads(local, config, count)
         cluster = LocalDaskCluster(1)

@@ -76,8 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     from mnist_cnn.classdata import ClassDigits
+    from mnist_cnn.config import TrainConfig
     from mnist_cnn.data import load_mnist
     from mnist_cnn.predict import Predictor
+    from mnist_cnn.request import TrainRequest
     from mnist_cnn.runs import finetune_name, finetune_request, finetune_run
     from mnist_cnn.storage import ASSETS_DIR, ModelRecord, load_model_file
 
@@ -101,13 +103,15 @@ def main(argv: list[str] | None = None) -> int:
         for label, image, image28 in given:
             class_digits.add(image, image28, label, before.predict(image28).digit, "bench")
         base = ModelRecord(id="base", name=model_path.stem, directory=str(model_path.parent))
-        record = ModelRecord(
-            id="bench", name=finetune_name(base.name), directory=str(Path(folder) / "run")
+        request = TrainRequest(
+            TrainConfig(),
+            finetune_name(base.name),
+            handwriting_dir=args.handwriting_dir,
+            fine_tune=finetune_request(base, class_digits.root, model_path),
         )
-        record.fine_tune = finetune_request(base, class_digits.root, model_path)
+        record = ModelRecord(id="bench", name=request.name, directory=str(Path(folder) / "run"))
         never_seen = tuple(sorted({args.writer, *other_writers}))  # never mixed in
-        finetune_run(data, record, handwriting_directory=args.handwriting_dir,
-                     held_out_writers=never_seen)  # fmt: skip
+        finetune_run(request, data, record, held_out_writers=never_seen)
         after = Predictor(load_model_file(record.model_path))
     details = record.fine_tune
     figures.update(

@@ -4,8 +4,8 @@ A browser talks to a Streamlit server over one websocket, in protobuf messages (
 ForwardMsg down). After a stroke it sends the canvas's new state (its drawing as a PNG data
 URL) in a rerun request for the Draw page's fragment. SocketPage sends exactly that, with no
 browser drawing or rendering, and reads the answer: thirty of them cost the server what thirty
-students' own computers would, while leaving its cores to it. It lives with the pages because,
-like them, it needs Streamlit (its message definitions); `python -m tools.load` uses it.
+students' own computers would, while leaving its cores to it. It needs Streamlit (its message
+definitions), and `python -m tools.load` uses it.
 """
 
 from __future__ import annotations

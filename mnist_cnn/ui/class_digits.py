@@ -9,13 +9,16 @@ import numpy as np
 import streamlit as st
 
 from mnist_cnn.classdata import HELD_OUT_EVERY, ClassDigits, Entry, accuracy, original_on_black
+from mnist_cnn.config import TrainConfig
+from mnist_cnn.request import TrainRequest
 from mnist_cnn.runs import finetune_name, finetune_request
 from mnist_cnn.status import Status
 from mnist_cnn.storage import ModelFileError, ModelRecord
 from mnist_cnn.ui.classroom import get_jobs, model_for_me, owner
 from mnist_cnn.ui.models import active_model, get_store, sidebar
 from mnist_cnn.ui.names import plain
-from mnist_cnn.ui.train import running_job, use_button
+from mnist_cnn.ui.train_live import follow_run
+from mnist_cnn.ui.train_runs import use_button
 from mnist_cnn.ui.widgets import enlarge
 
 THUMBNAIL = 112  # pixels: each 28x28 drawing is shown four times its size
@@ -119,10 +122,13 @@ def teach_clicked(record: ModelRecord) -> None:
     """The button's callback: queue a fine-tune of the model this browser uses, as a job of the
     server's job back end (the same queue, progress and Stop as training)."""
     try:
-        request = finetune_request(record, ClassDigits().root)
-        job = get_jobs().submit(
-            record.config, finetune_name(record.name), owner(), fine_tune=request
+        request = TrainRequest(
+            record.config or TrainConfig(),
+            finetune_name(record.name),
+            owner(),
+            fine_tune=finetune_request(record, ClassDigits().root),
         )
+        job = get_jobs().submit(request)
     except (ValueError, OSError) as error:  # no model file, a full disk, the cluster is down
         st.session_state[TEACH_ERROR] = f"Could not start: {error}"
         return
@@ -133,29 +139,21 @@ def percent_change(details: dict, before: str, after: str) -> str:
     return f"{percent(details.get(before))} → {percent(details.get(after))}"
 
 
-@st.fragment(run_every=1.0)
 def teach_progress() -> None:
-    """The fine-tune this browser started: queued, its progress and Stop, or how it ended with
-    its figures and "Use this model"."""
+    """The fine-tune this browser started: live while it waits or runs (queue place, progress,
+    Stop: train_live.follow_run), then its figures and "Use this model"."""
     job_id = st.session_state.get(TEACH_JOB)
     if not job_id:
         return
-    jobs = get_jobs()
-    job = jobs.get(job_id)
+    job = get_jobs().get(job_id)
+    if job is not None and job.status.is_active:
+        follow_run(job_id)  # reruns the page when it ends
+        return
     with st.container(key="teach-progress"):
-        if job is not None and job.status == Status.QUEUED:
-            st.info(f"Waiting for the run before it (place {job.queue_position} in the queue).")
-            return
-        if job is not None and job.status.is_active:
-            running_job(job)
-            return
         try:
             record = get_store().get(job_id)
         except ModelFileError:
             st.warning("The new model is gone (deleted or cancelled).")
-            return
-        if record.status.is_active:  # the back end has not written its end yet
-            st.progress(1.0, text="Saving…")
             return
         details = record.fine_tune or {}
         if record.status == Status.FAILED or not record.has_model:

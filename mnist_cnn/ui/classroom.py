@@ -1,5 +1,5 @@
-"""The class around the server: the one job manager every browser shares, who this browser is,
-and the teacher's passphrase (see mnist_cnn.permissions for the rules).
+"""The class around the server: the one job back end every browser shares, who this browser
+is, and the teacher's passphrase (see mnist_cnn.permissions for the rules).
 
 A browser session enters the passphrase once; it is kept in its session state and checked by
 `Classroom` on every action, so a changed page cannot skip the check.
@@ -11,23 +11,37 @@ import uuid
 
 import streamlit as st
 
-from mnist_cnn.jobs import cluster_address, open_jobs
+from mnist_cnn import settings
+from mnist_cnn.jobs import JobBackend, open_jobs
 from mnist_cnn.permissions import Classroom, teacher_passphrase
-from mnist_cnn.storage import ModelFileError, ModelStore, default_models_dir
+from mnist_cnn.storage import ModelFileError, ModelStore
 
 KEY = "teacher-key"  # session state: the passphrase this browser entered (checked each time)
 MY_MODEL = "my-model"  # session state: the model this browser chose for itself
 
 
+_GIVEN: list[JobBackend] = []  # a back end handed in by use_jobs
+
+
 @st.cache_resource
-def _jobs(models_dir: str, cluster: str):
+def _jobs(models_dir: str, cluster: str) -> JobBackend:
     return open_jobs(ModelStore(models_dir), cluster=cluster)
 
 
-def get_jobs():
+def get_jobs() -> JobBackend:
     """The server's job back end, shared by every browser: this machine (one training at a
-    time), or the Dask cluster that MNIST_CNN_CLUSTER names (see mnist_cnn.jobs.open_jobs)."""
-    return _jobs(str(default_models_dir()), cluster_address())
+    time), or the Dask cluster that MNIST_CNN_CLUSTER names (see mnist_cnn.jobs.open_jobs);
+    or the one handed in with use_jobs."""
+    if _GIVEN:
+        return _GIVEN[-1]
+    return _jobs(str(settings.models_dir()), settings.cluster_address())
+
+
+def use_jobs(backend: JobBackend | None) -> None:
+    """Hand every page this back end from now on (tests, tools); None: the server's again."""
+    _GIVEN.clear()
+    if backend is not None:
+        _GIVEN.append(backend)
 
 
 def owner() -> str:

@@ -11,13 +11,13 @@ import contextlib
 import numpy as np
 import streamlit as st
 
+from mnist_cnn.canvas import BRUSH_SIZE, PEN_WIDTHS
 from mnist_cnn.preprocess import Preprocessed, preprocess
 from mnist_cnn.ui.drawing import student_drawing
 from mnist_cnn.ui.feedback import feedback_buttons
 from mnist_cnn.ui.models import active_model, sidebar
 from mnist_cnn.ui.names import plain
 from mnist_cnn.ui.widgets import (
-    BRUSH_SIZE,
     DRAW_HINT,
     digit_canvas,
     enlarge,
@@ -139,8 +139,7 @@ def draw_and_read() -> None:
             hint = DRAW_HINT
             st.slider(
                 "Brush size",
-                8,
-                40,
+                *PEN_WIDTHS,
                 BRUSH_SIZE,
                 key="brush",
                 persist_state="session",

@@ -8,11 +8,11 @@ the student's one drawing (ui/drawing.py): the same as on the Draw page.
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import streamlit as st
 
+from mnist_cnn.canvas import CANVAS_SIZE
 from mnist_cnn.data import DataError, load_mnist
 from mnist_cnn.inside import (
     Inspector,
@@ -27,7 +27,6 @@ from mnist_cnn.predict import Prediction
 from mnist_cnn.ui.drawing import student_drawing
 from mnist_cnn.ui.models import active_model, sidebar
 from mnist_cnn.ui.widgets import (
-    CANVAS_SIZE,
     digit_canvas,
     enlarge,
     show_bars,
@@ -135,7 +134,7 @@ def read_test_image() -> tuple[np.ndarray | None, str]:
     index = st.number_input("Test image number", min_value=0, value=0, step=1, key="test-index")
     try:
         with st.spinner("Loading the MNIST test images…"):
-            data = load_mnist(os.environ.get("MNIST_DATA_DIR") or None)
+            data = load_mnist()
     except DataError as error:
         st.error(f"**MNIST test images not found.** {error}")
         return None, "No test image to show."

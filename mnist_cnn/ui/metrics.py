@@ -6,8 +6,6 @@ follow the theme (style.py), and charts grow in presenter mode.
 
 from __future__ import annotations
 
-import os
-
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -31,15 +29,10 @@ CELL_PANEL_WIDTH = 360  # pixels: the chosen cell's digits, beside the matrix wh
 NOT_SCORED = "Shown once the model is scored: see the message above."
 
 
-@st.cache_resource(show_spinner="Loading the MNIST test images…")
-def _mnist(data_dir: str | None) -> MnistData:
-    # keyed by the folder, so a changed MNIST_DATA_DIR is read again
-    return load_mnist(data_dir)
-
-
 def load_test_images() -> MnistData | None:
     try:
-        return _mnist(os.environ.get("MNIST_DATA_DIR") or None)
+        with st.spinner("Loading the MNIST test images…"):
+            return load_mnist()
     except DataError as error:
         st.error(f"**MNIST test images not found.** {error}")
         return None

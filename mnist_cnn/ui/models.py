@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from mnist_cnn import settings
 from mnist_cnn.permissions import NotAllowed
 from mnist_cnn.storage import (
     SHIPPED_ID,
     ModelFileError,
     ModelRecord,
     ModelStore,
-    default_models_dir,
     load_model_file,
 )
 from mnist_cnn.ui.classroom import (
@@ -47,7 +47,7 @@ def _store(models_dir: str) -> ModelStore:
 
 def get_store() -> ModelStore:
     """The server's model store (MNIST_CNN_MODELS_DIR, or ~/.mnist_cnn/models)."""
-    return _store(str(default_models_dir()))
+    return _store(str(settings.models_dir()))
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the model…")

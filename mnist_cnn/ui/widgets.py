@@ -12,6 +12,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from mnist_cnn.canvas import BRUSH_SIZE, CANVAS_SIZE
 from mnist_cnn.preprocess import Preprocessed, preprocess
 from mnist_cnn.ui.drawing import student_drawing
 from mnist_cnn.ui.style import hide_canvas_toolbar
@@ -19,8 +20,6 @@ from mnist_cnn.ui.style import hide_canvas_toolbar
 if TYPE_CHECKING:
     from mnist_cnn.predict import Prediction
 
-CANVAS_SIZE = 280  # pixels: ten times MNIST's 28
-BRUSH_SIZE = 20  # default pen width, in pixels: gives MNIST-like strokes
 UNSURE_BELOW = 0.7  # below this confidence the prediction says the model is unsure
 DRAW_HINT = "✏️ Draw a digit from 0 to 9 on the black square."
 FAINT_INK = "color-mix(in srgb, currentColor 45%, transparent)"  # the theme's text colour, faint

@@ -1,4 +1,4 @@
-"""Pytest fixtures for the browser tests; the helpers themselves are in mnist_cnn/browser.py.
+"""Pytest fixtures for the browser tests; the helpers themselves are in tools/browser.py.
 
     app_server(script="app.py", env=None) -> URL   one server per script and env, per session
     page, context, new_context                      pytest-playwright's, with the idle tracker

@@ -1,22 +1,15 @@
 """Training on a Dask cluster: for a school with a training machine or several app servers.
 
 With `MNIST_CNN_CLUSTER=tcp://host:8786` (the scheduler's address) the app and the CLI hand each
-training run to a Dask cluster through `ClusterJobs`, which has the same methods as the local
-`jobs.JobManager`. Dask is an optional dependency: `pip install -r requirements-cluster.txt`.
-Each worker trains one run at a time (start it with `--nthreads 1`, one worker per GPU) and keeps
-TensorFlow and MNIST loaded between runs (`--preload mnist_cnn.cluster`).
+training run to a Dask cluster through `ClusterJobs`, a `jobs.base.JobBackend` like the local
+one. Dask is an optional dependency: `pip install -r requirements-cluster.txt`. Each worker
+trains one run at a time (start it with `--nthreads 1`, one worker per GPU) and keeps TensorFlow
+and MNIST loaded between runs (`--preload mnist_cnn.jobs.worker`, which holds what runs there).
 
 Nothing a page shows lives in one server's memory: the shared models folder holds it, so every
-app server pointed at the same folder and cluster shows the same runs, queue and progress, and
-each run's folder says how it goes:
-
-    <models dir>/<run id>/job.json       who submitted it and when (the app server, at Start)
-    <models dir>/<run id>/claim          made once, atomically, by whoever takes the run first:
-                                         the worker that trains it, or a Cancel
-    <models dir>/<run id>/progress.json  live progress and curves (the worker, twice a second)
-    <models dir>/<run id>/heartbeat      a number the worker changes every 2 s while it has it
-    <models dir>/<run id>/stop           Stop was pressed (on any server): the worker stops
-                                         within one batch
+app server pointed at the same folder and cluster shows the same runs, queue and progress. Each
+run's folder says how its job goes (job.json, claim, progress.json, heartbeat, stop: see
+mnist_cnn.storage's docstring; jobs.runfiles reads and writes them).
 
 A killed worker is seen by Dask, which gives the run to another worker; that one finds the run
 claimed but unfinished and records it as failed because its worker was lost. A run whose
@@ -29,100 +22,38 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
-import os
 import shutil
-import socket
 import threading
 import time
-from pathlib import Path
 
 from mnist_cnn.config import TrainConfig
-from mnist_cnn.data import load_mnist
-from mnist_cnn.jobs import Job, add_progress, check_extras, warm_up_training
-from mnist_cnn.progress import Progress, TrainingCallback
+from mnist_cnn.jobs.base import Job
+from mnist_cnn.jobs.runfiles import CANCELLED, HEARTBEAT, JOB, LOST_WORKER, PROGRESS, RunFiles
+from mnist_cnn.lifecycle import end_run
+from mnist_cnn.progress import Progress
+from mnist_cnn.request import TrainRequest
 from mnist_cnn.status import Status
-from mnist_cnn.storage import ModelFileError, ModelStore, write_json_atomic
+from mnist_cnn.storage import ModelFileError, ModelStore
+
+__all__ = ["LOST_WORKER", "ClusterJobs", "ClusterUnavailable", "RunFiles"]
 
 INSTALL = "pip install -r requirements-cluster.txt"
 CONNECT_TIMEOUT = 5  # seconds to reach the scheduler before Start says the cluster is down
-PROGRESS_EVERY = 0.5  # seconds between the worker's progress.json writes
-HEARTBEAT_EVERY = 2.0  # seconds between the worker's heartbeats
 STALE_AFTER = 30.0  # seconds without a heartbeat before a server marks a run interrupted
 CHECK_EVERY = 5.0  # seconds between a server's checks of the runs on the cluster
 REFRESH_EVERY = 0.5  # the pages see the shared folder at most this much late
-LOST_WORKER = (
-    "The worker training this run was lost (killed, out of memory, or its machine stopped). "
-    "Start the run again."
-)
-CANCELLED = "cancelled"  # what a Cancel writes in the claim file
 
 
 class ClusterUnavailable(ConnectionError):
     """The cluster cannot take runs now: Dask is missing, or its scheduler does not answer."""
 
 
-class RunFiles:
-    """The files in one run's folder that say how its job goes (see the module docstring)."""
-
-    def __init__(self, directory: str | os.PathLike):
-        self.directory = Path(directory)
-
-    def claim(self, who: str) -> bool:
-        """Take the run, unless someone already has (an exclusive create: one winner)."""
-        try:
-            handle = os.open(self.directory / "claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except (FileExistsError, FileNotFoundError):  # taken, or the run was deleted
-            return False
-        with os.fdopen(handle, "w") as file:
-            file.write(who)
-        return True
-
-    def text(self, name: str) -> str | None:
-        """A file's text (`claim`, `heartbeat`), or None if it is not there."""
-        with contextlib.suppress(OSError):
-            return (self.directory / name).read_text()
-        return None
-
-    def read(self, name: str) -> dict | None:
-        with contextlib.suppress(OSError, ValueError):
-            data = json.loads((self.directory / name).read_text())
-            return data if isinstance(data, dict) else None
-        return None
-
-    def write(self, name: str, data: dict) -> None:
-        write_json_atomic(data, self.directory / name)
-
-    def version(self) -> tuple | None:
-        """What changes whenever the run's record or progress is written (files are replaced,
-        never edited); None when this is no cluster run."""
-        stamps = []
-        for name in ("job.json", "metadata.json", "progress.json"):
-            try:
-                stat = (self.directory / name).stat()
-                stamps.append((stat.st_mtime_ns, stat.st_ino, stat.st_size))
-            except OSError:
-                if name == "job.json":
-                    return None
-                stamps.append(None)
-        return tuple(stamps)
-
-    def beat(self) -> None:
-        self.write("heartbeat", {"at": time.time()})
-
-    def request_stop(self) -> None:
-        (self.directory / "stop").touch()
-
-    def is_set(self) -> bool:
-        """Stop was pressed: `train` asks this after every batch, as of a threading.Event."""
-        return (self.directory / "stop").exists()
-
-
 class ClusterJobs:
-    """The job back end on a Dask cluster: the methods of `jobs.JobManager`, with everything
-    kept in the shared models folder (see the module docstring)."""
+    """The job back end on a Dask cluster (a `jobs.base.JobBackend`), with everything kept in
+    the shared models folder (see the module docstring)."""
 
     trains_here = False  # the workers train, and read MNIST from their own environment
+    address: str  # the scheduler's
 
     def __init__(self, store: ModelStore, address: str, stale_after: float = STALE_AFTER):
         self.store, self.address, self.stale_after = store, address, stale_after
@@ -174,36 +105,34 @@ class ClusterJobs:
                 self._client = None
 
     # --- what the pages and the CLI call ---
-    def submit(
-        self,
-        config: TrainConfig,
-        name: str,
-        owner: str,
-        extra_images=None,
-        extra_labels=None,
-        fine_tune: dict | None = None,
-    ) -> Job:
+    def submit(self, request: TrainRequest) -> Job:
         """Record a new run (queued, listed at once on every server) and send it to the
-        cluster; returns its Job. fine_tune: fine-tune a model instead (runs.finetune_request).
-        Raises ClusterUnavailable, and records nothing, when the cluster cannot take it."""
-        check_extras(extra_images, extra_labels)
+        cluster; returns its Job. Raises ClusterUnavailable, and records nothing, when the
+        cluster cannot take it. The workers read MNIST and the pen-written digits from their
+        own environment, so the request names no folder."""
+        if request.data_dir or request.handwriting_dir:
+            raise ValueError(
+                "On a cluster each worker reads MNIST_DATA_DIR and MNIST_CNN_HANDWRITING_DIR from "
+                f"its own environment. Received: data_dir={request.data_dir!r}, "
+                f"handwriting_dir={request.handwriting_dir!r}"
+            )
         client = self.client()  # first: it says so when Dask is not installed
         from distributed import fire_and_forget
 
+        from mnist_cnn.jobs.worker import train_on_worker
+
         self.warm_up()
-        record = self.store.new_run(name, config, status=Status.QUEUED)
-        record.host = self.address  # the cluster's, not this server's: see JobManager.recover
-        record.fine_tune = fine_tune
+        record = self.store.new_run(request.name, request.config, status=Status.QUEUED)
+        record.fine_tune = request.fine_tune
+        record.host = self.address  # the cluster's, not this server's: see LocalJobs.recover
         self.store.update(record)
-        RunFiles(record.directory).write("job.json", {"owner": owner, "submitted_at": time.time()})
+        RunFiles(record.directory).write(JOB, {"owner": request.owner, "submitted_at": time.time()})
         try:
             future = client.submit(
                 train_on_worker,
                 str(self.store.root),
                 record.id,
-                config,
-                extra_images,
-                extra_labels,
+                request,
                 key=f"train-{record.id}",
                 pure=False,
             )
@@ -312,26 +241,29 @@ class ClusterJobs:
         return jobs
 
     def _read_job(self, files: RunFiles) -> Job | None:
-        submitted = files.read("job.json")
+        submitted = files.read(JOB)
         try:
             record = self.store.get(files.directory.name)
         except ModelFileError:
             return None
         if submitted is None:
             return None
+        progress = files.read(PROGRESS) or {}
+        status = record.status
+        if status == Status.RUNNING and not progress.get("progress"):
+            status = Status.STARTING  # as on this machine: running once it trains
         job = Job(
             record.id,
             record.name,
             record.config or TrainConfig(),
             str(submitted.get("owner", "")),
-            status=record.status,
+            status=status,
             submitted_at=float(submitted.get("submitted_at", 0.0)),
             error=record.error,
             test_accuracy=record.test_accuracy,
         )
-        _read_progress(job, files.read("progress.json") or {})
-        if job.status == Status.RUNNING and job.progress is None:
-            job.status = Status.STARTING  # as on this machine: running once it trains
+        _read_progress(job, progress)
+        job.finished_at = job.finished_at or record.finished_at  # interrupted: no worker wrote it
         return job
 
     # --- noticing runs that will never end by themselves ---
@@ -366,7 +298,7 @@ class ClusterJobs:
             if job.status not in (Status.STARTING, Status.RUNNING):
                 self._beats.pop(job.id, None)
                 continue
-            beat = RunFiles(self.store.root / job.id).text("heartbeat")
+            beat = RunFiles(self.store.root / job.id).text(HEARTBEAT)
             last = self._beats.get(job.id)
             if last is None or last[0] != beat:
                 self._beats[job.id] = (beat, now)
@@ -396,20 +328,6 @@ class ClusterJobs:
         return end_run(self.store, run_id, Status.INTERRUPTED, why)
 
 
-def end_run(store: ModelStore, run_id: str, status: Status, why: str) -> bool:
-    """End a run that is still queued, starting or running with `status` and `why`. False when
-    it is over already, or gone (cancelled)."""
-    try:
-        record = store.get(run_id)
-    except ModelFileError:
-        return False
-    if not record.status.is_active:
-        return False
-    record.status, record.error = status, why
-    store.update(record)
-    return True
-
-
 def _known_keys(keys: list[str], dask_scheduler=None) -> list[str]:
     """Runs on the scheduler: which of these tasks it still has."""
     return [key for key in keys if key in dask_scheduler.tasks]
@@ -427,121 +345,3 @@ def _read_progress(job: Job, data: dict) -> None:
         job.progress = Progress(**data["progress"]) if data.get("progress") else None
         job.batch_history = [tuple(point) for point in data.get("batch_history", [])]
         job.epoch_history = list(data.get("epoch_history", []))
-
-
-# --- what runs on a worker ---
-class ProgressFile(TrainingCallback):
-    """Collects the run's progress as the local back end does, and writes it to progress.json at
-    most every PROGRESS_EVERY seconds and after every epoch."""
-
-    def __init__(self, files: RunFiles, job: Job):
-        self.files, self.job, self.written = files, job, 0.0
-
-    def on_batch_end(self, progress: Progress) -> None:
-        add_progress(self.job, "batch", progress)
-        if time.monotonic() - self.written > PROGRESS_EVERY:
-            self.write()
-
-    def on_epoch_end(self, progress: Progress) -> None:
-        add_progress(self.job, "epoch", progress)
-        self.write()
-
-    def write(self) -> None:
-        job = self.job
-        self.files.write(
-            "progress.json",
-            {
-                "started_at": job.started_at,
-                "finished_at": job.finished_at,
-                "first_eta": job.first_eta,
-                "progress": dataclasses.asdict(job.progress) if job.progress else None,
-                "batch_history": job.batch_history,
-                "epoch_history": job.epoch_history,
-            },
-        )
-        self.written = time.monotonic()
-
-
-_MNIST: dict = {}  # the worker's MNIST, read once
-_MNIST_LOCK = threading.Lock()
-
-
-def _mnist():
-    """MNIST as this worker finds it (its MNIST_DATA_DIR, ./data/mnist, or a download)."""
-    with _MNIST_LOCK:
-        if "data" not in _MNIST:
-            _MNIST["data"] = load_mnist()
-        return _MNIST["data"]
-
-
-@contextlib.contextmanager
-def _heartbeat(files: RunFiles):
-    """Beat every HEARTBEAT_EVERY seconds while the run is this worker's."""
-    done = threading.Event()
-
-    def beat() -> None:
-        while not done.wait(HEARTBEAT_EVERY):
-            with contextlib.suppress(OSError):
-                files.beat()
-
-    files.beat()
-    thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
-
-
-def train_on_worker(models_dir, run_id, config, extra_images=None, extra_labels=None) -> str:
-    """The Dask task: train one run from the shared models folder; returns its status (or
-    "already taken")."""
-    from mnist_cnn.runs import run_job  # loads TensorFlow
-
-    store = ModelStore(models_dir)
-    files = RunFiles(store.root / run_id)
-    if not files.claim(f"{socket.gethostname()} pid {os.getpid()}"):
-        return _already_taken(store, files, run_id)
-    record = store.get(run_id)
-    job = Job(record.id, record.name, config, owner="", started_at=time.time())
-    progress = ProgressFile(files, job)
-    with _heartbeat(files):
-        record.status = Status.STARTING
-        store.update(record)
-        progress.write()
-        try:
-            run_job(config, _mnist(), record, [progress], files, extra_images, extra_labels)
-        except BaseException as error:  # MNIST missing here, say: the run says why
-            if record.status.is_active:
-                record.status, record.error = Status.FAILED, f"{type(error).__name__}: {error}"
-                with contextlib.suppress(ModelFileError):
-                    store.update(record)
-            raise
-        finally:
-            job.finished_at = time.time()
-            with contextlib.suppress(OSError):
-                progress.write()
-    return str(record.status)
-
-
-def _already_taken(store: ModelStore, files: RunFiles, run_id: str) -> str:
-    """The run was cancelled, or Dask gives it again because the worker training it was lost
-    (killed, out of memory): then it fails, saying so, unless it ended meanwhile."""
-    if files.text("claim") != CANCELLED:
-        end_run(store, run_id, Status.FAILED, LOST_WORKER)  # nothing if it is over, or gone
-    return "already taken"
-
-
-def dask_setup(worker) -> None:
-    """`dask worker --preload mnist_cnn.cluster`: load TensorFlow and MNIST and warm them up in
-    the background as the worker starts, so that the first run trains at once."""
-
-    def warm() -> None:
-        from mnist_cnn.quiet import load_tensorflow
-
-        with contextlib.suppress(Exception):  # a problem here is reported by the first run
-            load_tensorflow()
-            warm_up_training(_mnist())
-
-    threading.Thread(target=warm, name="warm-up", daemon=True).start()

@@ -1,0 +1,162 @@
+"""The Train page's settings: the preset buttons' callback, one input per hyperparameter, the
+class's drawings option and the table of the network the settings build."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mnist_cnn.classdata import HELD_OUT_EVERY, ClassDigits
+from mnist_cnn.config import FIELD_TYPES, GROUPS, PRESETS, SETTINGS, SettingError, TrainConfig
+from mnist_cnn.handwriting import HandwritingMissing, handwriting_dir
+from mnist_cnn.model import build_model, describe_model
+
+LOADED = "preset-loaded"  # session state: the preset the settings came from
+
+
+def setting_key(name: str) -> str:
+    return f"setting-{name}"
+
+
+def load_preset() -> None:
+    """The preset buttons' callback: fill every setting from the chosen preset.
+
+    Clicking the selected preset again would unselect it; it stays selected and nothing changes
+    (to go back to a preset's values there is the "Undo my changes" button).
+    """
+    chosen = st.session_state["preset"]
+    if chosen is None:
+        st.session_state["preset"] = st.session_state[LOADED]
+        return
+    fill_settings(chosen)
+
+
+def fill_settings(preset: str) -> None:
+    for name in SETTINGS:
+        st.session_state[setting_key(name)] = getattr(PRESETS[preset], name)
+    st.session_state[LOADED] = preset
+
+
+def settings_from_session() -> dict:
+    """The settings as the session holds them now (filled from `seed` on a first visit)."""
+    st.session_state.setdefault(LOADED, "seed")
+    st.session_state.setdefault("preset", st.session_state[LOADED])
+    for name in SETTINGS:  # first visit, or back from another page (Streamlit forgot them)
+        st.session_state.setdefault(
+            setting_key(name), getattr(PRESETS[st.session_state[LOADED]], name)
+        )
+    return {name: st.session_state[setting_key(name)] for name in SETTINGS}
+
+
+def hyperparameter_inputs() -> tuple[dict, dict]:
+    """One input per TrainConfig field, grouped as mnist_cnn.config.SETTINGS says. Returns the
+    values entered, and an empty slot under each input for a message about it."""
+    values, slots = {}, {}
+    for column, group in zip(st.columns(len(GROUPS)), GROUPS, strict=True):
+        with column:
+            st.subheader(group)
+            for name, described in SETTINGS.items():
+                if described.group != group:
+                    continue
+                label, key = f"{described.label} ({name})", setting_key(name)
+                kind = FIELD_TYPES[name]
+                if described.choices:
+                    values[name] = st.selectbox(
+                        label, described.choices, key=key, help=described.help
+                    )
+                elif kind is bool:
+                    values[name] = st.checkbox(label, key=key, help=described.help)
+                else:
+                    values[name] = st.number_input(
+                        label,
+                        kind(described.low),
+                        kind(described.high),
+                        step=kind(described.step),
+                        key=key,
+                        help=described.help,
+                        format="%.5f" if name == "learning_rate" else None,
+                    )
+                slots[name] = st.empty()
+    return values, slots
+
+
+def checked_config(values: dict, slots: dict) -> TrainConfig | None:
+    """The settings as a TrainConfig; None, with the reason under the field it is about, if they
+    cannot work."""
+    try:
+        config = TrainConfig(**values)
+        if config.real_digits:
+            handwriting_dir()  # this server must have the pen-written digits
+        return config
+    except SettingError as error:
+        described = SETTINGS[error.name]
+        slots[error.name].error(f"⚠️ {described.label} ({error.name}): {error}")
+    except HandwritingMissing:
+        slots["real_digits"].error(
+            "⚠️ This server has no pen-written digits to learn from: untick this setting, or "
+            "start the app with MNIST_CNN_HANDWRITING_DIR=the folder holding them (see the "
+            "README)."
+        )
+    except ValueError as error:  # not about one field
+        st.error(f"These settings cannot work: {error}")
+    return None
+
+
+def class_digits_option() -> None:
+    """Whether to add the class's own drawings to the training images, and how many times each
+    (train_start.start_clicked reads both from the session state)."""
+    entries = ClassDigits().entries()
+    trainable = sum(not entry.held_out for entry in entries)
+    use = st.checkbox(
+        "Add the class's own drawings",
+        key="use-class-digits",
+        disabled=not trainable,
+        help="Drawings saved on the Draw page join the training images, so the network learns "
+        f"your class's handwriting. Every {HELD_OUT_EVERY}th drawing is held out (never trained "
+        "on) to measure that on the Class digits page.",
+    )
+    if not trainable:
+        st.caption("No class drawings to add yet: save some on the Draw page.")
+        return
+    repeat = st.number_input(
+        "Repeat each drawing",
+        1,
+        100,
+        10,
+        key="class-repeat",
+        disabled=not use,
+        help="A few drawings among thousands of MNIST images count for little: repeat them.",
+    )
+    st.caption(
+        f"Adds {trainable} drawings × {repeat} = {trainable * repeat:,} training images; "
+        f"{len(entries) - trainable} held-out drawings are never trained on."
+    )
+
+
+@st.cache_data(max_entries=32)
+def architecture_table(config_values: tuple) -> pd.DataFrame:
+    model = build_model(TrainConfig(**dict(config_values)))
+    rows = [
+        {
+            "layer": row.name,
+            "type": row.kind,
+            "output shape": " × ".join(map(str, row.output_shape)),
+            "parameters": row.parameters,
+        }
+        for row in describe_model(model)
+    ]
+    return pd.DataFrame(rows)
+
+
+def settings_tab() -> tuple[TrainConfig | None, dict]:
+    """Every setting, the class's drawings, and the network they build. Returns the settings as
+    a TrainConfig (None when one cannot work: the message is under it), and as entered."""
+    values, slots = hyperparameter_inputs()
+    class_digits_option()  # read by start_clicked from the session state
+    config = checked_config(values, slots)
+    if config is not None:
+        with st.expander("The network these settings build", expanded=True):
+            table = architecture_table(tuple(config.to_dict().items()))
+            st.dataframe(table, hide_index=True)
+            st.caption(f"{table.parameters.sum():,} weights to learn (parameters).")
+    return config, values
