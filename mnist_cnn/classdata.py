@@ -40,6 +40,37 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ID_PATTERN = re.compile(r"[0-9]{6,}")
 
 
+NOT_A_DIGIT_WORD = "not-a-digit"  # the label word for a mark that is no digit (command line)
+
+
+def parse_label(text: str) -> int:
+    """A label from text: a digit "0"-"9", or "not-a-digit" (handwriting.NOT_A_DIGIT)."""
+    from mnist_cnn.handwriting import NOT_A_DIGIT
+
+    if str(text).strip().lower() == NOT_A_DIGIT_WORD:
+        return NOT_A_DIGIT
+    if str(text).strip() in [str(digit) for digit in range(10)]:
+        return int(text)
+    raise ValueError(
+        f"A label is a digit from 0 to 9, or {NOT_A_DIGIT_WORD} for a mark that is no digit. "
+        f"Received: label={text!r}"
+    )
+
+
+def read_drawing(path) -> tuple[Image.Image, np.ndarray]:
+    """(the picture as it is, at most MAX_SIDE a side; its 28x28) of an image file, read as
+    `predict` reads it; a ValueError says what is wrong (not a picture, blank, ...)."""
+    from mnist_cnn.preprocess import preprocess
+
+    prepared = preprocess(Path(path))
+    if prepared.blank:
+        raise ValueError("no digit found: the picture looks empty")
+    with Image.open(path) as image:
+        original = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    original.thumbnail((MAX_SIDE, MAX_SIDE))
+    return original, prepared.image
+
+
 @dataclass(frozen=True)
 class Entry:
     """One saved drawing."""
