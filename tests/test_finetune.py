@@ -136,7 +136,7 @@ def test_a_writer_who_gives_five_drawings_per_digit_is_read_better(
 def test_a_fine_tune_runs_as_a_job_with_progress_and_stop(folders, mnist):
     """The local job back end runs a fine-tune in its trainer process, reports its progress and
     stops it on Stop, keeping what it learned so far; a second one runs to the end."""
-    from test_jobs import TIMEOUT, training
+    from test_jobs import TIMEOUT, wait_for
 
     from mnist_cnn.jobs import LocalJobs
     from mnist_cnn.request import TrainRequest
@@ -155,7 +155,14 @@ def test_a_fine_tune_runs_as_a_job_with_progress_and_stop(folders, mnist):
                            fine_tune=finetune_request(base, class_digits.root))  # fmt: skip
     stopped = manager.submit(request)
     finished = manager.submit(request)
-    running = training(manager, stopped.id)
+
+    # before its first step: the trainer starts, scores the base, draws what it mixes in
+    def started():
+        job = manager.get(stopped.id)
+        return job if job.progress or not job.status.is_active else None
+
+    running = wait_for(started, timeout=TIMEOUT * 5)
+    assert running.progress, (running.status, running.error)
     assert running.progress.epochs == 3  # the fine-tune's rounds
     assert manager.stop(stopped.id)
     assert manager.wait(stopped.id, TIMEOUT * 3).status == "stopped"
