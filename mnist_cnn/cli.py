@@ -294,8 +294,8 @@ def command_finetune(args: argparse.Namespace) -> int:
     )
     if args.out:
         record = ModelRecord(
-            id=uuid.uuid4().hex[:6], name=request.name, config=request.config,
-            directory=str(args.out),
+            id=uuid.uuid4().hex[:6], name=request.name, status=Status.QUEUED,
+            config=request.config, directory=str(args.out),
         )  # fmt: skip
     else:
         record = store.new_run(request.name, request.config)

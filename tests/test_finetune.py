@@ -15,6 +15,7 @@ from mnist_cnn.cli import main
 from mnist_cnn.config import PRESETS
 from mnist_cnn.handwriting import FILE_NAME, load_pen_digits
 from mnist_cnn.preprocess import preprocess
+from mnist_cnn.status import Status
 from mnist_cnn.storage import ModelRecord, load_model_file
 
 WRITER = "tra12"  # a held-out writer: never in the pen-written digits that training mixes in
@@ -100,7 +101,8 @@ def test_a_writer_who_gives_five_drawings_per_digit_is_read_better(
     from mnist_cnn.runs import train_run
     from tools.finetune_bench import read_right, writer_drawings
 
-    base = ModelRecord(id="base", name="quick, one epoch", directory=str(folders / "base"))
+    base = ModelRecord(id="base", name="quick, one epoch", status=Status.QUEUED,
+                       directory=str(folders / "base"))  # fmt: skip
     train_run(PRESETS["quick"].replace(epochs=1), mnist, base)
 
     given, others = writer_drawings(pen_digits, WRITER, per_digit=5, seed=0)

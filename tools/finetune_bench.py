@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     from mnist_cnn.predict import Predictor
     from mnist_cnn.request import TrainRequest
     from mnist_cnn.runs import finetune_name, finetune_request, finetune_run
+    from mnist_cnn.status import Status
     from mnist_cnn.storage import ASSETS_DIR, ModelRecord, load_model_file
 
     model_path = Path(args.model) if args.model else ASSETS_DIR / "model.keras"
@@ -109,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             handwriting_dir=args.handwriting_dir,
             fine_tune=finetune_request(base, class_digits.root, model_path),
         )
-        record = ModelRecord(id="bench", name=request.name, directory=str(Path(folder) / "run"))
+        record = ModelRecord(id="bench", name=request.name, status=Status.QUEUED,
+                             directory=str(Path(folder) / "run"))  # fmt: skip
         never_seen = tuple(sorted({args.writer, *other_writers}))  # never mixed in
         finetune_run(request, data, record, held_out_writers=never_seen)
         after = Predictor(load_model_file(record.model_path))
