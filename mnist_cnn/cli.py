@@ -273,6 +273,7 @@ def command_finetune(args: argparse.Namespace) -> int:
     from mnist_cnn.classdata import ClassDigits
     from mnist_cnn.data import load_mnist
     from mnist_cnn.runs import finetune_name, finetune_request, finetune_run
+    from mnist_cnn.status import Status
     from mnist_cnn.storage import ModelRecord, ModelStore
 
     store = ModelStore()
