@@ -98,12 +98,13 @@ def test_a_writer_who_gives_five_drawings_per_digit_is_read_better(
     tra12 poorly; after five of their drawings per digit are added with `class add` and
     `finetune` runs, their other digits read much better, and MNIST is kept."""
     from mnist_cnn.predict import Predictor
+    from mnist_cnn.request import TrainRequest
     from mnist_cnn.runs import train_run
     from tools.finetune_bench import read_right, writer_drawings
 
     base = ModelRecord(id="base", name="quick, one epoch", status=Status.QUEUED,
                        directory=str(folders / "base"))  # fmt: skip
-    train_run(PRESETS["quick"].replace(epochs=1), mnist, base)
+    train_run(TrainRequest(PRESETS["quick"].replace(epochs=1), base.name), mnist, base)
 
     given, others = writer_drawings(pen_digits, WRITER, per_digit=5, seed=0)
     for digit in range(10):
