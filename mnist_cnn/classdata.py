@@ -65,6 +65,20 @@ def parse_label(text: str) -> int:
     )
 
 
+def read_drawing(path) -> tuple[Image.Image, np.ndarray]:
+    """(the picture as it is, at most MAX_SIDE a side; its 28x28) of an image file, read as
+    `predict` reads it; a ValueError says what is wrong (not a picture, blank, ...)."""
+    from mnist_cnn.preprocess import preprocess
+
+    prepared = preprocess(Path(path))
+    if prepared.blank:
+        raise ValueError("no digit found: the picture looks empty")
+    with Image.open(path) as image:
+        original = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    original.thumbnail((MAX_SIDE, MAX_SIDE))
+    return original, prepared.image
+
+
 @dataclass(frozen=True)
 class Entry:
     """One saved drawing."""
@@ -111,6 +125,9 @@ def accuracy(model, entries: list[Entry]) -> float | None:
     right when the model says so); None when there are none.
 
     `model` is a keras model or anything with a `.model` (such as a Predictor)."""
+    network = getattr(model, "model", model)
+    outputs = int(network.outputs[0].shape[-1])  # a "not a digit" label needs the 11th output
+    entries = [entry for entry in entries if entry.label < outputs]
     if not entries:
         return None
     images, labels = stack(entries)

@@ -1,4 +1,5 @@
-"""Command line: `python -m mnist_cnn train | evaluate | predict` (each has --help)."""
+"""Command line: `python -m mnist_cnn train | evaluate | predict | class add | finetune` (each
+has --help)."""
 
 from __future__ import annotations
 
@@ -232,6 +233,108 @@ def command_predict(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def command_class_add(args: argparse.Namespace) -> int:
+    """Add labelled pictures to the class's drawings, as "Save" on the Draw page does: every
+    file is checked first, and nothing is saved unless all of them can be."""
+    from mnist_cnn.classdata import ClassDigits, parse_label, read_drawing
+    from mnist_cnn.predict import Predictor
+    from mnist_cnn.storage import ModelStore
+
+    label = parse_label(args.label)
+    drawings, problems = [], []
+    for path in args.files:
+        try:
+            drawings.append((path, *read_drawing(path)))
+        except ValueError as error:
+            problems.append(f"{path}: {error}")
+    if problems:
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"error: nothing was saved ({len(problems)} of {len(args.files)} files could not "
+              "be used); fix or leave out those files and run it again.", file=sys.stderr)  # fmt: skip
+        return 2
+    store = ModelStore()
+    model_id = store.active_id()
+    predictor = Predictor(store.load(model_id))
+    class_digits = ClassDigits()
+    for path, original, image28 in drawings:
+        guess = predictor.predict(image28).digit
+        entry = class_digits.add(original, image28, label, guess, model_id)
+        split = " (held out: never trained on)" if entry.held_out else ""
+        print(f"{path}: saved as drawing #{int(entry.id)}, label {args.label}; the model read "
+              f"{guess}{split}")  # fmt: skip
+    print(f"{len(drawings)} drawing(s) added to {class_digits.root}", file=sys.stderr)
+    return 0
+
+
+def command_finetune(args: argparse.Namespace) -> int:
+    """Fine-tune the active model (or --model) on the class's training drawings; save it as a
+    new run (or in --out)."""
+    from mnist_cnn.classdata import ClassDigits
+    from mnist_cnn.data import load_mnist
+    from mnist_cnn.runs import finetune_name, finetune_request, finetune_run
+    from mnist_cnn.status import Status
+    from mnist_cnn.storage import ModelRecord, ModelStore
+
+    store = ModelStore()
+    if args.model:
+        path = Path(args.model)
+        base = ModelRecord(id=path.stem, name=path.stem, directory=str(path.parent))
+        if (path.parent / "metadata.json").is_file() and path.name == "model.keras":
+            data = json.loads((path.parent / "metadata.json").read_text())
+            base = ModelRecord.from_dict(data, path.parent)
+    else:
+        base = store.get(store.active_id())
+        path = base.model_path
+    request = TrainRequest(
+        base.config or TrainConfig(),
+        args.name or finetune_name(base.name),
+        owner=f"command line on {HOST}",
+        handwriting_dir=args.handwriting_dir,
+        fine_tune=finetune_request(base, ClassDigits().root, path),
+    )
+    if args.out:
+        record = ModelRecord(
+            id=uuid.uuid4().hex[:6], name=request.name, status=Status.QUEUED,
+            config=request.config, directory=str(args.out),
+        )  # fmt: skip
+    else:
+        record = store.new_run(request.name, request.config)
+    data = load_mnist(args.data_dir)
+    print(f"Fine-tuning {base.name} on the class's drawings in "
+          f"{request.fine_tune['class_dir']}; saving to {record.directory}", file=sys.stderr)  # fmt: skip
+    finetune_run(request, data, record, [TerminalProgress()])
+    details = record.fine_tune
+    summary = {
+        "train_seconds": record.train_seconds,
+        "seconds": details["seconds"],
+        "class_drawings": details["class_drawings"],
+        "held_out_drawings": details["held_out_drawings"],
+        "held_out_before": details["held_out_before"],
+        "held_out_after": details["held_out_after"],
+        "mnist_test_accuracy_before": details["mnist_before"],
+        "mnist_test_accuracy": record.test_accuracy,
+        "model_path": str(record.model_path),
+        "model_id": record.id,
+    }
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+
+    def percent(value):
+        return "-" if value is None else f"{100 * value:.1f}%"
+
+    print(
+        f"learned from {details['class_drawings']} class drawings in {record.train_seconds:.1f}s "
+        f"({details['seconds']:.1f}s in all); the {details['held_out_drawings']} held-out "
+        f"drawings read {percent(details['held_out_before'])} before, "
+        f"{percent(details['held_out_after'])} after; MNIST test "
+        f"{percent(details['mnist_before'])} before, {percent(record.test_accuracy)} after; "
+        f"saved {record.model_path}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mnist_cnn", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -277,6 +380,42 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", help="a .keras file (default: the shipped model)")
     predict.add_argument("--json", action="store_true", help="one JSON object per line per image")
     predict.set_defaults(handler=command_predict)
+
+    class_parser = commands.add_parser(
+        "class", help="the class's own drawings (MNIST_CNN_CLASS_DIR)"
+    )
+    class_commands = class_parser.add_subparsers(dest="class_command", required=True)
+    add = class_commands.add_parser(
+        "add", help="add labelled pictures, as saving on the Draw page does"
+    )
+    add.add_argument(
+        "--label",
+        required=True,
+        help="what they are: a digit 0-9, or not-a-digit for marks that are no digit",
+    )
+    add.add_argument(
+        "files", nargs="+", metavar="FILE", help="pictures of one digit each, as for predict"
+    )
+    add.set_defaults(handler=command_class_add)
+
+    finetune = commands.add_parser(
+        "finetune", help="teach the active model the class's handwriting (a few seconds)"
+    )
+    finetune.add_argument("--model", help="a .keras file to start from (default: the active model)")
+    finetune.add_argument(
+        "--out",
+        help="folder to write model.keras and metadata.json (default: a new run in the models dir)",
+    )
+    finetune.add_argument("--name", help="a name (default: the model's, + class handwriting)")
+    finetune.add_argument(
+        "--data-dir", help="folder with the four MNIST .gz files (or MNIST_DATA_DIR)"
+    )
+    finetune.add_argument(
+        "--handwriting-dir",
+        help="folder with pendigits-train.jsonl.gz, mixed in (or MNIST_CNN_HANDWRITING_DIR)",
+    )
+    finetune.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    finetune.set_defaults(handler=command_finetune)
     return parser
 
 

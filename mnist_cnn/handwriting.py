@@ -74,10 +74,13 @@ def load_pen_digits(directory: str | Path | None = None) -> list[PenDigit]:
     return digits
 
 
-def split_by_writer(digits: list[PenDigit]) -> tuple[list[PenDigit], list[PenDigit]]:
-    """(digits of the training writers, digits of the held-out writers)."""
-    train = [digit for digit in digits if digit.writer not in HELD_OUT_WRITERS]
-    held_out = [digit for digit in digits if digit.writer in HELD_OUT_WRITERS]
+def split_by_writer(
+    digits: list[PenDigit], held_out_writers: tuple[str, ...] = HELD_OUT_WRITERS
+) -> tuple[list[PenDigit], list[PenDigit]]:
+    """(digits of the training writers, digits of the held-out writers). `held_out_writers`:
+    HELD_OUT_WRITERS, or another fold of a cross-validation by writer."""
+    train = [digit for digit in digits if digit.writer not in held_out_writers]
+    held_out = [digit for digit in digits if digit.writer in held_out_writers]
     return train, held_out
 
 
@@ -208,11 +211,12 @@ def extra_training_data(
     seed: int,
     directory: str | Path | None = None,
     share: float = 1.0,
+    held_out_writers: tuple[str, ...] = HELD_OUT_WRITERS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Drawings to train on besides MNIST, preprocessed: (N, 28, 28) uint8 images and labels.
 
-    real_digits: the training writers' pen-written digits (never the held-out writers'), each
-    drawn DRAWINGS_PER_DIGIT times like a student. not_a_digit: MARK_COUNT marks that are no
+    real_digits: the training writers' pen-written digits (never those of `held_out_writers`),
+    each drawn DRAWINGS_PER_DIGIT times like a student. not_a_digit: MARK_COUNT marks that are no
     digit (mnist_cnn.marks), labelled NOT_A_DIGIT. share: the fraction of all these to make
     (a random choice), e.g. as small as the share of MNIST a quick run trains on.
     """
@@ -220,7 +224,7 @@ def extra_training_data(
 
     strokes, labels = [], []
     if real_digits:
-        training_digits, _ = split_by_writer(load_pen_digits(directory))
+        training_digits, _ = split_by_writer(load_pen_digits(directory), held_out_writers)
         for _ in range(DRAWINGS_PER_DIGIT):
             strokes += [digit.strokes for digit in training_digits]
             labels += [digit.label for digit in training_digits]

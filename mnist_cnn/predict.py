@@ -18,6 +18,7 @@ class Prediction:
     # How likely the drawing is no digit at all (a letter, a star, a scribble). Only networks
     # with an 11th output, "not a digit", know; for the others it is 0.
     not_a_digit_probability: float = 0.0
+    can_say_not_a_digit: bool = False  # True for networks with the 11th output
 
     @classmethod
     def from_outputs(cls, outputs: np.ndarray) -> Prediction:
@@ -27,7 +28,7 @@ class Prediction:
             raise ValueError(f"Expected 10 or 11 outputs. Received: outputs.shape={outputs.shape}")
         digits = outputs[:10] / max(float(outputs[:10].sum()), 1e-12)
         other = float(outputs[10]) if len(outputs) == 11 else 0.0
-        return cls(int(digits.argmax()), digits.astype(np.float32), other)
+        return cls(int(digits.argmax()), digits.astype(np.float32), other, len(outputs) == 11)
 
     @property
     def confidence(self) -> float:

@@ -1,5 +1,5 @@
 """What a training run is asked to do: one frozen `TrainRequest`, from the Train page or the CLI
-through either job back end to `runs.train_run`."""
+through either job back end to `runs.run_job` (a new training, or a fine-tune)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ class TrainRequest:
     data_dir: str | None = None  # MNIST's folder; None: where the trainer finds it (mnist_cnn.data)
     handwriting_dir: str | None = None  # the pen-written digits' folder, for `real_digits`;
     # None: the trainer's MNIST_CNN_HANDWRITING_DIR
+    fine_tune: dict | None = None  # fine-tune this model on the class's drawings instead of
+    # training a new network: what runs.finetune_request gives (see runs.run_job)
 
     def __post_init__(self) -> None:
         if not isinstance(self.config, TrainConfig):

@@ -171,6 +171,9 @@ class ModelRecord:
     pid: int | None = None  # process that trains it while it is running
     host: str | None = None  # the machine that process runs on; while queued on a Dask
     # cluster, the cluster's scheduler address (see mnist_cnn.jobs.cluster)
+    # A fine-tuned model: its base model and the class's drawings, and the figures before and
+    # after (see runs.finetune_run). None for a network trained from scratch.
+    fine_tune: dict | None = None
     read_only: bool = False  # the shipped model
     directory: str = ""  # where its files are
 

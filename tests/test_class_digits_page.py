@@ -264,3 +264,62 @@ def test_the_teacher_may_delete_every_drawing_at_once(class_dir, monkeypatch):
     teacher.button(key="clear").click().run()
     assert not teacher.exception and teacher.success[0].value == "3 drawings deleted."
     assert ClassDigits(class_dir).entries() == [] and (class_dir / "notes.txt").exists()
+
+
+def test_teach_it_our_handwriting_queues_a_fine_tune_then_offers_the_new_model(
+    class_dir, hand_jobs, tmp_path
+):
+    """The button submits a fine-tune of the model in use to the job back end; once the run
+    has ended, the page shows its figures and "Use this model" switches to it."""
+    from mnist_cnn.status import Status
+    from mnist_cnn.storage import ASSETS_DIR
+
+    models = ModelStore()
+
+    class FinishedFineTunes(RecordingJobs):
+        """Stands in for the trainer: each request becomes a run that has ended, with a
+        fine-tune's figures."""
+
+        def submit(self, request):
+            self.requests.append(request)
+            record = models.new_run(request.name, request.config, status=Status.FINISHED)
+            record.fine_tune = {**request.fine_tune, "class_drawings": 4, "held_out_drawings": 1,
+                                "held_out_before": 0.0, "held_out_after": 1.0,
+                                "mnist_before": 0.9956}  # fmt: skip
+            record.test_accuracy, record.train_seconds = 0.9949, 3.2
+            (Path(record.directory) / "model.keras").write_bytes(
+                (ASSETS_DIR / "model.keras").read_bytes()
+            )
+            models.update(record)
+            return SimpleNamespace(id=record.id, queue_position=None)
+
+    jobs = FinishedFineTunes(models)
+    hand_jobs(jobs)
+    app = page("pages/class_digits.py").run()
+    assert not app.exception
+    store = ClassDigits(class_dir)
+    fill(store, [0, 1, 2, 3, 4])
+    app.run()
+    assert not app.button(key="teach").disabled
+    app.button(key="teach").click().run()
+    assert not app.exception
+    request = jobs.requests[0]
+    assert request.name == "Shipped: accurate preset + class handwriting"
+    assert request.fine_tune["base_model_id"] == "shipped"
+    assert request.fine_tune["class_dir"] == str(class_dir)
+    assert "learned from 4 drawings" in app.success[0].value
+    assert "0.0% → 100.0%" in app.success[0].value
+    new_id = models.list()[1].id
+    assert models.active_id() == "shipped"
+    app.button(key="activate").click().run()
+    assert not app.exception
+    assert models.active_id() == new_id
+
+
+def test_teach_without_training_drawings_is_disabled(class_dir):
+    store = ClassDigits(class_dir)
+    fill(store, [0, 1, 2, 3, 4])
+    store.delete("000001"), store.delete("000002"), store.delete("000003"), store.delete("000004")
+    app = page("pages/class_digits.py").run()
+    assert not app.exception
+    assert app.button(key="teach").disabled  # only #5, a held-out drawing, is left

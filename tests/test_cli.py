@@ -10,7 +10,7 @@ from mnist_cnn.config import SETTINGS
 
 
 def test_help_on_every_subcommand(capsys):
-    for command in ([], ["train"], ["evaluate"], ["predict"]):
+    for command in ([], ["train"], ["evaluate"], ["predict"], ["class", "add"], ["finetune"]):
         with pytest.raises(SystemExit) as exit_info:
             main([*command, "--help"])
         assert exit_info.value.code == 0

@@ -103,3 +103,36 @@ def test_streamlit_no_longer_clears_the_keras_session_after_a_run(draw_page):
     keras.backend.clear_session()  # what Streamlit's end-of-run clean-up calls
     after = keras.layers.Dense(1).name
     assert after != "dense" and after != before  # Keras's global state (its name counter) kept
+
+
+def ten_output_model_active(models_dir: Path) -> None:
+    """Make a network with ten outputs (the seed preset's, untrained) the active model."""
+    from mnist_cnn.config import PRESETS
+    from mnist_cnn.model import build_model
+    from mnist_cnn.status import Status
+    from mnist_cnn.storage import ModelStore, save_model_file
+
+    store = ModelStore(models_dir)
+    record = store.new_run("ten outputs", PRESETS["seed"], status=Status.FINISHED)
+    save_model_file(build_model(PRESETS["seed"]), record)
+    store.set_active(record.id)
+
+
+def test_a_network_without_not_a_digit_says_so_next_to_the_answer(draw_page, tmp_path):
+    from mnist_cnn.ui.widgets import CANNOT_SAY_NOT_A_DIGIT
+
+    draw_page.drawn["image"] = canvas_image(SEVEN)
+    draw_page.run()  # the shipped model has the 11th output: no such note
+    assert CANNOT_SAY_NOT_A_DIGIT not in [caption.value for caption in draw_page.caption]
+
+    ten_output_model_active(tmp_path / "models")
+    draw_page.run()
+    assert not draw_page.exception
+    notes = [
+        caption.value
+        for caption in draw_page.get("caption")
+        if caption.value == CANNOT_SAY_NOT_A_DIGIT
+    ]
+    assert notes, [caption.value for caption in draw_page.caption]
+    headline = [text for text in markdown_values(draw_page) if text.startswith("# ")]
+    assert headline  # it still answers with a digit

@@ -123,6 +123,7 @@ class ClusterJobs:
 
         self.warm_up()
         record = self.store.new_run(request.name, request.config, status=Status.QUEUED)
+        record.fine_tune = request.fine_tune
         record.host = self.address  # the cluster's, not this server's: see LocalJobs.recover
         self.store.update(record)
         RunFiles(record.directory).write(JOB, {"owner": request.owner, "submitted_at": time.time()})

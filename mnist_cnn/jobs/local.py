@@ -2,7 +2,7 @@
 
 A worker thread in the server hands the queued runs to the trainer process (jobs.trainer) one
 after another, reads their progress, and keeps a `Job` per run that any page can read. Runs
-are saved by `runs.train_run`, exactly like the CLI's. It never changes which model is active.
+are saved by `runs.run_job` (a training or a fine-tune), exactly like the CLI's. It never changes which model is active.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ class LocalJobs:
         if self.data_dir and not request.data_dir:
             request = dataclasses.replace(request, data_dir=self.data_dir)
         record = self.store.new_run(request.name, request.config, status=Status.QUEUED)
+        record.fine_tune = request.fine_tune
         record.pid, record.host = os.getpid(), HOST  # this server's until its child starts
         self.store.update(record)
         job = Job(record.id, record.name, request.config, request.owner, submitted_at=time.time())

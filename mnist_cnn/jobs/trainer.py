@@ -212,13 +212,13 @@ def serve(tasks, events, stop, parent_pid: int, data_dir: str | None) -> None:
 
 def _train_in_child(task: Task, link: _Link) -> None:
     """Train one run in the trainer process; an error fails the run, not the process."""
-    from mnist_cnn.runs import train_run  # loads TensorFlow
+    from mnist_cnn.runs import run_job  # loads TensorFlow
 
     store, request = task.store, task.request
     record = store.get(task.job_id)
     try:
         data = load_mnist(request.data_dir)
-        train_run(request, data, record, [_SendProgress(link)], link.stop)
+        run_job(request, data, record, [_SendProgress(link)], link.stop)
     except _ServerGone:
         if record.status.is_active:  # before training began (train_run marks it otherwise)
             move(record, Status.INTERRUPTED, "The server stopped before this run trained.")

@@ -88,7 +88,7 @@ def _heartbeat(files: RunFiles):
 def train_on_worker(models_dir: str, run_id: str, request: TrainRequest) -> str:
     """The Dask task: train one run from the shared models folder; returns its status (or
     "already taken")."""
-    from mnist_cnn.runs import train_run  # loads TensorFlow
+    from mnist_cnn.runs import run_job  # loads TensorFlow
 
     store = ModelStore(models_dir)
     files = RunFiles(store.root / run_id)
@@ -102,7 +102,7 @@ def train_on_worker(models_dir: str, run_id: str, request: TrainRequest) -> str:
         store.update(record)
         progress.write()
         try:
-            train_run(request, _mnist(), record, [progress], stop=files)
+            run_job(request, _mnist(), record, [progress], stop=files)
         except BaseException as error:  # MNIST missing here, say: the run says why
             if record.status.is_active:
                 move(record, Status.FAILED, f"{type(error).__name__}: {error}")

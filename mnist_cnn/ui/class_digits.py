@@ -17,13 +17,22 @@ from mnist_cnn.classdata import (
     label_text,
     original_on_black,
 )
+from mnist_cnn.config import TrainConfig
 from mnist_cnn.permissions import Action, NotAllowed
-from mnist_cnn.ui.classroom import classroom, me
-from mnist_cnn.ui.models import active_model, sidebar
+from mnist_cnn.request import TrainRequest
+from mnist_cnn.runs import finetune_name, finetune_request
+from mnist_cnn.status import Status
+from mnist_cnn.storage import ModelFileError, ModelRecord
+from mnist_cnn.ui.classroom import classroom, get_jobs, me, model_for_me
+from mnist_cnn.ui.models import active_model, get_store, sidebar
 from mnist_cnn.ui.names import plain
+from mnist_cnn.ui.train_live import follow_run
+from mnist_cnn.ui.train_runs import use_button
 from mnist_cnn.ui.widgets import enlarge
 
 THUMBNAIL = 112  # pixels: each 28x28 drawing is shown four times its size
+TEACH_JOB = "teach-job"  # session state: the id of the fine-tune this browser started
+TEACH_ERROR = "teach-error"  # session state: why it could not start
 
 
 def percent(value: float | None) -> str:
@@ -141,6 +150,88 @@ def delete_form(store: ClassDigits, entries: list[Entry]) -> None:
             st.error(f"Could not delete the drawings: {error}")
 
 
+# --- "Teach it our handwriting": fine-tuning as a job ------------------------------------------
+
+
+def teach_clicked(record: ModelRecord) -> None:
+    """The button's callback: queue a fine-tune of the model this browser uses, as a job of the
+    server's job back end (the same queue, progress and Stop as training)."""
+    try:
+        request = TrainRequest(
+            record.config or TrainConfig(),
+            finetune_name(record.name),
+            me().id,
+            fine_tune=finetune_request(record, ClassDigits().root),
+        )
+        job = classroom().start(request, me())  # the class's rules: one run per student, ...
+    except (
+        ValueError,
+        OSError,
+        NotAllowed,
+    ) as error:  # no model file, a full disk, the cluster is down
+        st.session_state[TEACH_ERROR] = f"Could not start: {error}"
+        return
+    st.session_state[TEACH_JOB] = job.id
+
+
+def percent_change(details: dict, before: str, after: str) -> str:
+    return f"{percent(details.get(before))} → {percent(details.get(after))}"
+
+
+def teach_progress() -> None:
+    """The fine-tune this browser started: live while it waits or runs (queue place, progress,
+    Stop: train_live.follow_run), then its figures and "Use this model"."""
+    job_id = st.session_state.get(TEACH_JOB)
+    if not job_id:
+        return
+    job = get_jobs().get(job_id)
+    if job is not None and job.status.is_active:
+        follow_run(job_id)  # reruns the page when it ends
+        return
+    with st.container(key="teach-progress"):
+        try:
+            record = get_store().get(job_id)
+        except ModelFileError:
+            st.warning("The new model is gone (deleted or cancelled).")
+            return
+        details = record.fine_tune or {}
+        if record.status == Status.FAILED or not record.has_model:
+            st.error(f"Teaching did not work: {record.error or record.status}")
+            return
+        st.success(
+            f"“{plain(record.name)}” learned from {details.get('class_drawings', 0)} drawings in "
+            f"{record.train_seconds or 0:.1f} s. The {details.get('held_out_drawings', 0)} "
+            "held-out drawings (never learned from): "
+            f"{percent_change(details, 'held_out_before', 'held_out_after')}; "
+            f"MNIST test: {percent(details.get('mnist_before'))} → {percent(record.test_accuracy)}."
+        )
+        use_button(record, model_for_me(get_store()))
+
+
+def teach_section(record: ModelRecord, entries: list[Entry]) -> None:
+    """The button that fine-tunes the model on the class's drawings, and its progress."""
+    st.subheader("Teach it our handwriting")
+    training = [entry for entry in entries if not entry.held_out]
+    st.caption(
+        f"The model “{plain(record.name)}” learns the class's {len(training)} training drawings "
+        "in a few seconds, while still practising on MNIST and other people's digits so it "
+        "forgets nothing. The result is a new model; the one in use stays until you choose "
+        "the new one."
+    )
+    st.button(
+        "Teach it our handwriting",
+        key="teach",
+        type="primary",
+        disabled=not training,
+        on_click=teach_clicked,
+        args=(record,),
+        help="Runs like a training run: it waits in the queue if another run is training.",
+    )
+    if TEACH_ERROR in st.session_state:
+        st.error(st.session_state.pop(TEACH_ERROR))
+    teach_progress()
+
+
 def page() -> None:
     sidebar()
     record, predictor = active_model()
@@ -165,6 +256,7 @@ def page() -> None:
     show_counts(entries)
     if classroom().may(Action.EXPORT_DRAWINGS, me()):
         export_button(store)
+    teach_section(record, entries)
     show_gallery(entries)
     with st.expander("Delete a drawing"):
         delete_form(store, entries)

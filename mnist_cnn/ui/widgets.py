@@ -99,6 +99,14 @@ def _read_canvas(drawing, key, result) -> tuple[Preprocessed | None, np.ndarray 
 # --- The answer -------------------------------------------------------------------------------
 
 
+# Under the answer of a network with ten outputs (trained with the seed or quick settings).
+CANNOT_SAY_NOT_A_DIGIT = (
+    "This network cannot answer “not a digit”: it was trained without that answer (as the "
+    "`seed` and `quick` settings are), so it reads anything, even a letter or a scribble, as "
+    "some digit."
+)
+
+
 def describe(prediction: Prediction) -> str:
     """ "7 · 98% sure", or the sentence that says it does not look like a digit."""
     if prediction.not_a_digit:
@@ -133,6 +141,8 @@ def show_prediction(
             st.markdown(
                 f"The model is **unsure**: maybe {first} ({100 * p1:.0f}%) or {second} ({100 * p2:.0f}%)."
             )
+        if not prediction.can_say_not_a_digit:
+            st.caption(CANNOT_SAY_NOT_A_DIGIT)
         if before is not None:
             st.markdown(f"Before the sliders: **{describe(before)}**")
 
