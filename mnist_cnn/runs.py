@@ -73,6 +73,27 @@ def train_run(
     behind. A full disk or a read-only folder raises ModelFileError and leaves the files there
     as they were.
     """
+    return _record_training(
+        record,
+        request,
+        data,
+        lambda: train(
+            request.config,
+            data,
+            callbacks,
+            stop,
+            *request.extras,
+            handwriting_dir=request.handwriting_dir,
+        ),
+    )
+
+
+def _record_training(
+    record: ModelRecord, request: TrainRequest, data: MnistData, train_model
+) -> TrainResult:
+    """What every run does around its training (`train_model()`, which returns a
+    TrainResult): running -> finished or stopped, scored on the MNIST test set, its model and
+    metadata saved; failed (or interrupted) with the error kept if anything raises."""
     move(record, Status.RUNNING)
     record.pid, record.host = os.getpid(), HOST
     record.config = request.config
@@ -80,8 +101,7 @@ def train_run(
     record.versions = library_versions()
     try:
         write_metadata(record)
-        result = train(request.config, data, callbacks, stop, *request.extras,
-                       handwriting_dir=request.handwriting_dir)  # fmt: skip
+        result = train_model()
         scores = evaluate(result.model, data.test_images, data.test_labels)
         record.history = result.history
         record.train_seconds = round(result.train_seconds, 2)
@@ -142,19 +162,15 @@ def finetune_run(
     record.fine_tune gets request.fine_tune (see finetune_request) and: class_drawings and
     held_out_drawings (how many), held_out_before and held_out_after (accuracy on the held-out
     drawings; None when there are none), mnist_before (the base's MNIST test accuracy) and
-    seconds (all of it, preparing the mixed-in images included; train_seconds is the training
-    alone). held_out_writers: pen-written digits not to mix in (default:
+    seconds (all of it up to the trained model, preparing the mixed-in images included;
+    train_seconds is the training alone). held_out_writers: pen-written digits not to mix in (default:
     handwriting.HELD_OUT_WRITERS).
     """
     started = time.perf_counter()
     details = dict(request.fine_tune)
-    move(record, Status.RUNNING)
-    record.pid, record.host = os.getpid(), HOST
-    record.config, record.fine_tune = request.config, details
-    record.dataset_checksum = data.checksum
-    record.versions = library_versions()
-    try:
-        write_metadata(record)
+    record.fine_tune = details
+
+    def fine_tune_model() -> TrainResult:
         model = load_model_file(details["base_model_path"])
         class_digits = ClassDigits(details["class_dir"])
         training, held_out = class_digits.entries("train"), class_digits.entries("held_out")
@@ -172,23 +188,7 @@ def finetune_run(
             *([held_out_writers] if held_out_writers else []),
         )
         details["held_out_after"] = accuracy(result.model, held_out)
-        scores = evaluate(result.model, data.test_images, data.test_labels)
         details["seconds"] = round(time.perf_counter() - started, 2)
-        record.history = result.history
-        record.train_seconds = round(result.train_seconds, 2)
-        record.precision = result.precision
-        record.epochs_completed = result.epochs_completed
-        record.test_accuracy, record.test_loss = scores.accuracy, scores.loss
-        record.parameters = parameter_count(result.model)
-        save_model_file(result.model, record)
-        move(record, Status.STOPPED if result.stopped else Status.FINISHED)
-        write_metadata(record)
         return result
-    except BaseException as error:
-        if isinstance(error, Exception):
-            move(record, Status.FAILED, f"{type(error).__name__}: {error}"[:2000])
-        else:  # Ctrl+C, or the process is being ended
-            move(record, Status.INTERRUPTED, INTERRUPTED)
-        with contextlib.suppress(ModelFileError):
-            write_metadata(record)
-        raise
+
+    return _record_training(record, request, data, fine_tune_model)
