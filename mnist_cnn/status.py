@@ -32,13 +32,13 @@ class Status(str, Enum):
 
 
 ACTIVE = frozenset({Status.QUEUED, Status.STARTING, Status.RUNNING})
-SYMBOLS = {
-    Status.QUEUED: "🕒",
-    Status.STARTING: "⏳",
-    Status.RUNNING: "⏳",
-    Status.FINISHED: "✅",
-    Status.STOPPED: "⏹️",
-    Status.FAILED: "❌",
-    Status.CANCELLED: "🚫",
-    Status.INTERRUPTED: "⚠️",
+SYMBOLS = {  # in every common font (emoji show as empty boxes where no emoji font is installed)
+    Status.QUEUED: "…",
+    Status.STARTING: "▶",
+    Status.RUNNING: "▶",
+    Status.FINISHED: "✓",
+    Status.STOPPED: "■",
+    Status.FAILED: "✗",
+    Status.CANCELLED: "⊘",
+    Status.INTERRUPTED: "!",
 }

@@ -510,7 +510,7 @@ def test_a_started_run_is_listed_trains_and_ends_in_the_runs_list(trained):
     assert dict(trained.first_listed)["tiny run"] in ("queued", "starting", "running")
     assert any(choice.startswith("tiny run (") for choice in trained.first_choices)
     assert trained.progress_bars == 1
-    assert trained.status_while_training == "⏳ running"  # not "queued" (issue #16)
+    assert trained.status_while_training == "▶ running"  # not "queued" (issue #16)
 
     assert trained.first.status == "finished", trained.first.error
     assert 0.1 < trained.first.test_accuracy <= 1 and trained.first.has_model
@@ -518,7 +518,7 @@ def test_a_started_run_is_listed_trains_and_ends_in_the_runs_list(trained):
     app = trained.app
     assert not app.exception
     row = runs_table(app).set_index("name").loc["tiny run"]
-    assert row["status"] == "✅ finished" and row["test accuracy"] == trained.first.test_accuracy
+    assert row["status"] == "✓ finished" and row["test accuracy"] == trained.first.test_accuracy
     assert "Stop training" not in [button.label for button in app.button]
 
 

@@ -155,7 +155,7 @@ def test_train_watch_queue_cancel_and_use_the_model(app_url, page, new_context):
     assert watched["chartWhileTraining"], watched
     assert not any("queued" in toast for toast in watched["toasts"]), watched  # it started at once
     row = runs_row(page, "first run", "finished")
-    assert row["status"] == "✅ finished", row
+    assert row["status"] == "✓ finished", row
     assert 0.1 < float(row["test accuracy"]) <= 1, row
     expect(page.locator(".st-key-runs [role=row]").filter(has_text="second run")).to_have_count(0)
 
