@@ -541,7 +541,7 @@ def test_a_finished_run_can_be_made_the_active_model(trained):
     assert not app.exception
     assert trained.store.active_id() == run_id
     assert sidebar_names(app, "tiny run")
-    assert runs_table(app).set_index("name").loc["tiny run", ""] == "⭐"
+    assert runs_table(app).set_index("name").loc["tiny run", "in use"] == "★"
 
 
 @pytest.mark.slow

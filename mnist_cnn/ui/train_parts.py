@@ -115,7 +115,7 @@ def runs_table(records: list[ModelRecord], active_id: str) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "": "⭐" if record.id == active_id else "",
+                "in use": "★" if record.id == active_id else "",
                 "name": record.name,
                 "status": f"{record.status.symbol} {record.status}",
                 "when": record.created_at.replace("T", " ")[:16],
