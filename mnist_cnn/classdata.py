@@ -125,6 +125,8 @@ def accuracy(model, entries: list[Entry]) -> float | None:
     right when the model says so); None when there are none.
 
     `model` is a keras model or anything with a `.model` (such as a Predictor)."""
+    if not entries:
+        return None  # no drawings: no model needed, no score
     network = getattr(model, "model", model)
     outputs = int(network.outputs[0].shape[-1])  # a "not a digit" label needs the 11th output
     entries = [entry for entry in entries if entry.label < outputs]

@@ -37,7 +37,15 @@ def test_every_setting_is_one_streamlit_knows():
     from streamlit import config as streamlit_config
 
     known = streamlit_config.get_config_options()
-    settings = tomllib.loads(CONFIG.read_text())
-    for section, options in settings.items():
-        for name in options:
-            assert f"{section}.{name}" in known, f"{section}.{name} is not a Streamlit option"
+
+    def names(table: dict, prefix: str = ""):  # [theme.light] is a table inside [theme]
+        for name, value in table.items():
+            if isinstance(value, dict):
+                yield from names(value, f"{prefix}{name}.")
+            else:
+                yield f"{prefix}{name}"
+
+    settings = list(names(tomllib.loads(CONFIG.read_text())))
+    assert "theme.light.primaryColor" in settings  # the nested tables are read
+    for name in settings:
+        assert name in known, f"{name} is not a Streamlit option"
