@@ -365,6 +365,35 @@ def canvas_ink(page, key: str = "canvas") -> int:
     )
 
 
+def settled_ink(page, expected: int, key: str = "canvas", timeout_s: float = 10) -> int:
+    """`canvas_ink` once it equals `expected`, or what it is after `timeout_s`: a canvas told to
+    show a drawing again (Undo, Clear) may paint it a moment after the app is idle."""
+    deadline = time.monotonic() + timeout_s
+    while (ink := canvas_ink(page, key)) != expected and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    return ink
+
+
+def choose_option(page, opener, option, exact: bool = True) -> None:
+    """Open a select box (`opener`, a locator of it) and pick `option` (its text, whole or with
+    `exact=False` a part; or a compiled pattern), waiting for the rerun. A rerun while the list
+    is open (a fragment's timed check) closes it: then it is opened again, up to three times."""
+    choice = page.get_by_role(
+        "option", name=option, exact=exact if isinstance(option, str) else None
+    )
+    for _ in range(3):
+        wait_for_app_idle(page)
+        opener.click()
+        for _ in range(25):  # 5 s
+            if choice.is_visible():
+                break
+            page.wait_for_timeout(200)
+        if choice.is_visible():
+            break
+    with wait_for_rerun(page):
+        choice.click()
+
+
 def upload_file(page, path, key: str = "upload") -> None:
     """Give a file to the `st.file_uploader(key=key)` and wait for the app's rerun."""
     with wait_for_rerun(page):

@@ -42,7 +42,6 @@ from mnist_cnn.ui.widgets import show_picture
 
 STEP_PARAMETER = "step"  # the address's query parameter: ?step=3
 FOLLOW = "lesson-follow"  # the student's "Follow the teacher" checkbox
-SHOWN = "lesson-shown-step"  # session state: the step the page shows now
 TRAIN_ERROR = "lesson-train-error"  # session state: why "Train it now" could not start a run
 DRAW_PAGE = "mnist_cnn/ui/pages/draw.py"
 FOLLOW_SECONDS = 1.0  # how often a following student's page reads the teacher's step
@@ -77,9 +76,10 @@ def go_to(step: int) -> None:
 
 
 def move(by: int) -> None:
-    """Back's and Next's callback: from the step this page showed (the teacher's moves the
-    class at once)."""
-    step = min(max(st.session_state.get(SHOWN, 1) + by, 1), len(STEPS))
+    """Back's and Next's callback: from the step in the address, which every run of the page
+    sets to the step it shows (the teacher's moves the class at once)."""
+    shown, _ = step_number(st.query_params.get(STEP_PARAMETER))
+    step = min(max(shown + by, 1), len(STEPS))
     go_to(step)
     if leads():
         lesson_board().set_teacher_step(step)
@@ -406,7 +406,6 @@ def page() -> None:
     elif leads() and board.teacher_step() != step:
         board.set_teacher_step(step)
     go_to(step)  # the address always names the step shown
-    st.session_state[SHOWN] = step
     navigation(step, following)
     if problem:
         st.warning(problem)

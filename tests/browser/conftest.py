@@ -1,6 +1,6 @@
 """Pytest fixtures for the browser tests; the helpers themselves are in tools/browser.py.
 
-    app_server(script="app.py", env=None) -> URL   one server per script and env, per session
+    app_server(script="app.py", env=None) -> URL   one server per script and env, per module
     page, context, new_context                      pytest-playwright's, with the idle tracker
     browser_type_launch_args                        the Chromium tools.browser finds
 
@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tools import browser
 from tools.browser import (  # noqa: F401  (test modules import these from here)
@@ -24,6 +25,9 @@ from tools.browser import (  # noqa: F401  (test modules import these from here)
 )
 
 HERE = Path(__file__).resolve().parent
+# Playwright's 5 s for `expect` is short for a rerun on two busy cores (CI runs the whole suite
+# there); a test that needs longer still says so itself.
+expect.set_options(timeout=15_000)
 _servers: dict[tuple, browser.AppServer] = {}
 
 
@@ -60,7 +64,7 @@ def new_context(new_context):
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory):
     """`app_server(script="app.py", env=None) -> URL`: starts `streamlit run` once per script
-    and env (added to this process's environment) and stops them all after the session."""
+    and env (added to this process's environment); each stops when its test module ends."""
     log_dir = tmp_path_factory.mktemp("streamlit-logs")
 
     def start(script="app.py", env=None) -> str:
@@ -73,6 +77,16 @@ def app_server(tmp_path_factory):
     for server in _servers.values():
         server.stop()
     _servers.clear()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_the_modules_servers():
+    """Stop the servers a test module started when it ends: a run one of them still trains, or
+    its idle TensorFlow, would slow the rest of the suite down."""
+    before = set(_servers)
+    yield
+    for key in set(_servers) - before:
+        _servers.pop(key).stop()
 
 
 @pytest.hookimpl(wrapper=True)

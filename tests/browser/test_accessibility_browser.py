@@ -28,6 +28,7 @@ from tools.browser import (
     open_app,
     open_page,
     read_prediction,
+    settled_ink,
     wait_for_app_idle,
     wait_for_rerun,
 )
@@ -112,10 +113,11 @@ def test_no_serious_violation_on_any_page(app_url, new_context, scheme):
         page.locator(".st-key-feedback").get_by_role("button", name="This is right").click()
     problems += every_page(page, scheme)
 
-    open_app(page, app_url + "/?presenter=true")  # a new session: draw again
-    draw_strokes(page, seven())
-    assert PREDICTED.match(read_prediction(page))
-    problems += every_page(page, f"{scheme}, presenter mode")
+    if scheme == "dark":  # presenter mode changes sizes, not colours: one theme is enough
+        open_app(page, app_url + "/?presenter=true")  # a new session: draw again
+        draw_strokes(page, seven())
+        assert PREDICTED.match(read_prediction(page))
+        problems += every_page(page, f"{scheme}, presenter mode")
     assert not problems, "\n".join(problems)
     assert not app_exceptions(page), app_exceptions(page)
 
@@ -164,7 +166,7 @@ def test_a_keyboard_alone_gets_a_digit_read_and_follows_it_inside(app_url, page)
     tab_to(page, "Undo", backwards=True)  # one Undo takes the picked digit back
     with wait_for_rerun(page):
         page.keyboard.press("Enter")
-    assert "Draw a digit" in read_prediction(page) and canvas_ink(page) == 0
+    assert "Draw a digit" in read_prediction(page) and settled_ink(page, 0) == 0
     tab_to(page, PICKER_LABEL)
     pick_with_keys(page, 4)
     first = read_prediction(page)

@@ -4,6 +4,7 @@ import numpy as np
 
 from tools.browser import (
     app_exceptions,
+    choose_option,
     draw_strokes,
     open_app,
     read_prediction,
@@ -26,9 +27,7 @@ def test_a_corrected_drawing_shows_in_the_gallery(app_server, page, tmp_path_fac
     guess = int(read_prediction(page)[0])
     label = 4 if guess != 4 else 9  # what the student says it really is
 
-    page.locator(".st-key-feedback-label").click()
-    with wait_for_rerun(page):
-        page.get_by_role("option", name=str(label), exact=True).click()
+    choose_option(page, page.locator(".st-key-feedback-label"), str(label))
     with wait_for_rerun(page):
         page.locator(".st-key-feedback-save").get_by_role("button", name="Save").click()
     saved = page.get_by_text(f"Saved as a {label} — thank you!").first

@@ -20,12 +20,14 @@ from tools.browser import (
     app_exceptions,
     canvas_button,
     canvas_ink,
+    choose_option,
     clear_canvas,
     draw_strokes,
     one_stroke,
     open_app,
     open_page,
     read_prediction,
+    settled_ink,
     undo_canvas,
     wait_for_rerun,
 )
@@ -76,10 +78,10 @@ def test_clear_and_undo_with_the_mouse(app_url, page):
     draw_strokes(page, [[(0.1, 0.9), (0.9, 0.9)]])
     assert canvas_ink(page) > one_stroke
     undo_canvas(page)
-    assert canvas_ink(page) == one_stroke and digit_read(page) == 7
+    assert settled_ink(page, one_stroke) == one_stroke and digit_read(page) == 7
 
     clear_canvas(page)
-    assert canvas_ink(page) == 0
+    assert settled_ink(page, 0) == 0
     assert "Draw a digit" in read_prediction(page)
     draw_strokes(page, seven())  # drawing goes on after Clear
     assert digit_read(page) == 7
@@ -92,11 +94,11 @@ def test_clear_and_undo_with_a_finger(app_url, new_context):
     draw_strokes(page, one_stroke(7, np.random.default_rng(1)), touch=True)
     assert digit_read(page) == 7
     undo_canvas(page, touch=True)  # a tap
-    assert canvas_ink(page) == 0 and "Draw a digit" in read_prediction(page)
+    assert settled_ink(page, 0) == 0 and "Draw a digit" in read_prediction(page)
     draw_strokes(page, digit_strokes(3, np.random.default_rng(2)), touch=True)
     assert digit_read(page) == 3
     clear_canvas(page, touch=True)
-    assert canvas_ink(page) == 0 and "Draw a digit" in read_prediction(page)
+    assert settled_ink(page, 0) == 0 and "Draw a digit" in read_prediction(page)
     assert not app_exceptions(page), app_exceptions(page)
 
 
@@ -109,11 +111,11 @@ def test_one_drawing_across_upload_and_inside_the_cnn(app_url, page):
         source.get_by_role("radio", name="Upload a photo").click()
     with wait_for_rerun(page):
         source.get_by_role("radio", name="Draw").click()
-    assert digit_read(page) == 7 and canvas_ink(page) == ink
+    assert digit_read(page) == 7 and settled_ink(page, ink) == ink
 
     open_page(page, "Inside the CNN")
     assert digit_read(page) == 7  # the same drawing, read at once
-    assert canvas_ink(page, "inside-canvas") == ink
+    assert settled_ink(page, ink, "inside-canvas") == ink
     draw_strokes(page, [[(0.1, 0.9), (0.9, 0.9)]], key="inside-canvas")
     changed = read_prediction(page)
 
@@ -151,9 +153,7 @@ def test_two_browsers_see_a_switch_and_a_deletion_within_seconds(
     assert "Shipped" in active_model_text(student)
 
     switcher = teacher.locator("[class*='st-key-model-switcher-']")
-    switcher.click()
-    with wait_for_rerun(teacher):
-        teacher.get_by_role("option", name=re.compile("Second model")).click()
+    choose_option(teacher, switcher, re.compile("Second model"))
     expect(teacher.locator(".st-key-active-model")).to_contain_text("Second model")
     # the student does nothing: the sidebar's watcher (every 2 s) reruns the page
     expect(student.locator(".st-key-active-model")).to_contain_text("Second model", timeout=15_000)

@@ -21,6 +21,7 @@ from tools.browser import (
     draw_strokes,
     open_app,
     read_prediction,
+    wait_for_app_idle,
     wait_for_rerun,
 )
 from tools.strokes import digit_strokes
@@ -40,8 +41,14 @@ def nav(page):
 
 
 def press(page, name: str) -> None:
-    with wait_for_rerun(page):
-        nav(page).get_by_role("button", name=name).click()
+    """Press Back or Next and wait until the page shows the step it leads to. (Waiting for the
+    rerun alone is not enough: a fragment's run that ends just after the click looks like it,
+    and a second click that reaches the server before the first is handled counts once.)"""
+    shown = int(re.search(r"Step (\d+) of", nav(page).inner_text())[1])
+    goes_to = shown + (1 if name == "Next" else -1)
+    nav(page).get_by_role("button", name=name).click()
+    expect(nav(page)).to_contain_text(f"Step {goes_to} of", timeout=FOLLOW_MS)
+    wait_for_app_idle(page)
 
 
 def assert_fits_the_screen(page, step: int) -> None:

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from mnist_cnn.config import TrainConfig
 from mnist_cnn.storage import ASSETS_DIR, ModelStore
-from tools.browser import app_exceptions, open_app, wait_for_rerun
+from tools.browser import app_exceptions, choose_option, open_app
 
 
 def add_copy_of_shipped_model(models_dir, name, test_accuracy, seconds):
@@ -19,9 +19,7 @@ def add_copy_of_shipped_model(models_dir, name, test_accuracy, seconds):
 
 
 def choose(page, key, option):
-    page.locator(f".st-key-{key}").click()
-    with wait_for_rerun(page):
-        page.get_by_role("option", name=option, exact=True).click()
+    choose_option(page, page.locator(f".st-key-{key}"), option)
 
 
 def test_heatmap_gallery_filters_and_comparison(app_server, page, tmp_path_factory, mnist):

@@ -16,7 +16,7 @@ from mnist_cnn.identity import COOKIE
 from mnist_cnn.storage import ASSETS_DIR, ModelStore
 from tests.browser.conftest import training_env
 from tests.browser.test_train_browser import click, open_train_page, set_number
-from tools.browser import app_exceptions, draw_strokes, open_app, wait_for_rerun
+from tools.browser import app_exceptions, choose_option, draw_strokes, open_app, wait_for_rerun
 
 PASSPHRASE = "owl feathers"
 WAIT_MS = 60_000
@@ -169,9 +169,7 @@ def test_a_student_on_their_own_model_hears_of_the_switch_and_renames_show(
     student = new_context().new_page()
     open_app(student, class_url)
     switcher = student.get_by_role("combobox", name="Switch model (just me)")
-    switcher.click()
-    with wait_for_rerun(student):
-        student.get_by_role("option", name="alice's own").click()
+    choose_option(student, switcher, "alice's own", exact=False)
     expect(student.locator(".st-key-active-model")).to_contain_text("alice's own", timeout=WAIT_MS)
 
     teacher = new_context().new_page()
@@ -179,9 +177,7 @@ def test_a_student_on_their_own_model_hears_of_the_switch_and_renames_show(
     enter_passphrase(teacher)
     teacher.get_by_role("tab", name="Runs and models").click()
     choose = teacher.get_by_role("combobox", name="Choose a model")
-    choose.click()
-    with wait_for_rerun(teacher):
-        teacher.get_by_role("option", name="class model (finished)").click()
+    choose_option(teacher, choose, "class model (finished)", exact=False)
     click(teacher, "activate")
     notice = student.locator(".st-key-switch-notice")
     expect(notice).to_contain_text(
