@@ -91,20 +91,6 @@ def test_sidebar_names_the_active_model(draw_page):
     assert any("Active model" in text for text in [m.value for m in draw_page.sidebar.markdown])
 
 
-def test_streamlit_no_longer_clears_the_keras_session_after_a_run(draw_page):
-    """Streamlit calls keras.backend.clear_session() after every run, which threw away the
-    compiled kernels (the next prediction paid ~25 ms) and ran a full garbage collection."""
-    import keras
-
-    draw_page.drawn["image"] = canvas_image(SEVEN)
-    draw_page.run()  # the page loads TensorFlow and the model
-    assert not draw_page.exception
-    before = keras.layers.Dense(1).name
-    keras.backend.clear_session()  # what Streamlit's end-of-run clean-up calls
-    after = keras.layers.Dense(1).name
-    assert after != "dense" and after != before  # Keras's global state (its name counter) kept
-
-
 def ten_output_model_active(models_dir: Path) -> None:
     """Make a network with ten outputs (the seed preset's, untrained) the active model."""
     from mnist_cnn.config import PRESETS

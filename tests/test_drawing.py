@@ -203,3 +203,17 @@ def test_the_inside_sliders_keep_their_place_after_clear(app):
     app.drawn["image"] = canvas_image(ONE)
     app.run()
     assert app.slider(key="rotation").value == 90
+
+
+def test_the_app_keeps_tensorflow_warm_between_runs(app):
+    """Streamlit calls keras.backend.clear_session() after every script run (an empty kernel
+    cache and a full garbage collection, every second for every open Train page); app.py turns
+    that off (mnist_cnn/ui/server.py)."""
+    import keras
+
+    app.drawn["image"] = canvas_image(SEVEN)
+    app.run()  # loads TensorFlow and the model
+    assert not app.exception
+    counted = keras.backend.get_uid("warm")
+    app.run()
+    assert keras.backend.get_uid("warm") == counted + 1  # Keras's global state was kept

@@ -7,8 +7,6 @@ model is read from disk on every run, and every open page checks it every few se
 
 from __future__ import annotations
 
-import gc
-import sys
 import zlib
 from typing import TYPE_CHECKING
 
@@ -58,7 +56,6 @@ def _predictor(model_path: str, modified: float) -> Predictor:
     from mnist_cnn.predict import Predictor  # imports TensorFlow: the first page shows before it
 
     predictor = Predictor(load_model_file(model_path))
-    keep_tensorflow_warm()  # TensorFlow is loaded by now
     return predictor
 
 
@@ -95,27 +92,6 @@ def model_label(record: ModelRecord) -> str:
         f"{100 * record.test_accuracy:.2f}%" if record.test_accuracy is not None else "no score"
     )
     return f"{record.name} · {accuracy}"
-
-
-def keep_tensorflow_warm() -> None:
-    """Undo two costs Streamlit puts on every script run once TensorFlow is loaded. Called
-    once, by the model loader, right after TensorFlow is first imported.
-
-    After each run Streamlit calls `keras.backend.clear_session()`, meant for scripts that build
-    a new model every run. It empties TensorFlow's cache of compiled kernels, so the next call
-    of every model pays ~25 ms to rebuild them, and it runs a full garbage collection over
-    TensorFlow's ~360,000 long-lived objects (~200 ms). This app keeps its models for the life
-    of the server (`st.cache_resource`), so in the server clear_session does nothing; and
-    `gc.freeze()` takes the objects that exist by now out of Python's own collections.
-    """
-    if "keras" in sys.modules and not getattr(keep_tensorflow_warm, "done", False):
-        sys.modules["keras"].backend.clear_session = _keep_session
-        gc.freeze()
-        keep_tensorflow_warm.done = True
-
-
-def _keep_session(*args, **kwargs) -> None:
-    """keras.backend.clear_session in the web server: see keep_tensorflow_warm."""
 
 
 def _usable_choice(key: str) -> bool:

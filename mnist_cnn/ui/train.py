@@ -19,7 +19,7 @@ import streamlit as st
 from mnist_cnn.data import find_mnist_dir
 from mnist_cnn.ui.classroom import get_jobs
 from mnist_cnn.ui.models import sidebar
-from mnist_cnn.ui.train_live import DRAWING_PAGE, live_progress, show_last_run
+from mnist_cnn.ui.train_live import DRAWING_PAGE, live_curves, live_progress, show_last_run
 from mnist_cnn.ui.train_parts import changed_settings
 from mnist_cnn.ui.train_runs import runs_list
 from mnist_cnn.ui.train_settings import (
@@ -48,7 +48,9 @@ def page() -> None:
     top = st.container()  # preset, name and Start: filled in once the settings are read
     st.session_state[DRAWING_PAGE] = True
     try:
-        live_progress()
+        with st.container(key="live"):
+            live_progress()
+            live_curves()
     finally:
         st.session_state[DRAWING_PAGE] = False
     show_last_run()

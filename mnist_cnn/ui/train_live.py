@@ -3,7 +3,8 @@ curves, the queue, and the run that ended last. `follow_run(run_id)` shows one r
 for any page (the Lesson page's "Train it now").
 
 Streamlit cannot be called from other threads: the job back end keeps each run's progress in a
-`Job`, and these fragments read it every second.
+`Job`, and these fragments read it: the progress every second, the curves every few seconds
+(redrawing two charts costs every watching browser, and on a small machine the trainer, CPU time).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from mnist_cnn.ui.names import plain
 from mnist_cnn.ui.train_parts import accuracy_floor, curves_spec, curves_table, seconds_text
 
 DRAWING_PAGE = "drawing-train-page"  # session state: True while the whole page is drawn
-REFRESH_SECONDS = 1.0  # how often the live part reads the runs again
+REFRESH_SECONDS = 1.0  # how often the live part reads the runs' progress again
+CURVES_SECONDS = 5.0  # how often the live curves are redrawn
 
 
 def run_name(job: Job) -> str:
@@ -97,7 +99,7 @@ def queue_lines(queued: list[Job]) -> None:
 
 
 def running_job(job: Job) -> None:
-    """One run that trains now: its progress, time left, Stop and curves."""
+    """One run that trains now: its progress, time left and Stop (its curves: live_curves)."""
     st.markdown(f"### Training “{plain(run_name(job))}”{whose(job)}")
     progress = job.progress
     if progress is None:
@@ -111,20 +113,16 @@ def running_job(job: Job) -> None:
             f"about {seconds_text(progress.eta)} left",
         )
     stop_button(job)
-    if progress is not None:
-        progress_charts(job)
 
 
 def ended_run(job: Job, title: str = "Last run") -> None:
-    """A run that is over: its status and test accuracy, why it failed, and its curves."""
+    """A run that is over: its status and test accuracy, and why it failed."""
     accuracy = (
         f", {100 * job.test_accuracy:.2f}% test accuracy" if job.test_accuracy is not None else ""
     )
     st.markdown(f"**{title}: “{plain(run_name(job))}”**: {job.status}{accuracy}.")
     if job.error:
         st.error(f"The run failed: {job.error}" if job.status == Status.FAILED else job.error)
-    if job.progress is not None:
-        progress_charts(job)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
@@ -136,15 +134,14 @@ def live_progress() -> None:
     """
     jobs = get_jobs()
     running, queued = jobs.running(), jobs.queued()
-    with st.container(key="live"):
-        if not running and queued:  # the worker is about to take the first one
-            st.info("Starting the next run in the queue…")
-        elif not running:
-            st.info("No training is running. Press **Start training** above to start one.")
-        for job in running:
-            with st.container(key=f"running-{job.id}"):
-                running_job(job)
-        queue_lines(queued)
+    if not running and queued:  # the worker is about to take the first one
+        st.info("Starting the next run in the queue…")
+    elif not running:
+        st.info("No training is running. Press **Start training** above to start one.")
+    for job in running:
+        with st.container(key=f"running-{job.id}"):
+            running_job(job)
+    queue_lines(queued)
     # When a run starts, really trains or ends, or the queue changes, redraw the whole page so
     # that the runs list says so too (unless the whole page is being drawn already).
     now = tuple((job.id, job.status) for job in running), tuple(job.id for job in queued)
@@ -169,13 +166,35 @@ def show_last_run() -> None:
     if job is not None:
         with st.container(key="last-run"):
             ended_run(job)
+            if job.progress is not None:
+                progress_charts(job)
 
 
-@st.fragment(run_every=REFRESH_SECONDS)
+@st.fragment(run_every=CURVES_SECONDS)
+def live_curves(run_id: str | None = None) -> None:
+    """Every CURVES_SECONDS: the curves of the runs training now, or of one run (`run_id`),
+    training or ended. Apart from the progress (every second), as redrawing them is the live
+    part's main cost, in the browser and on the server."""
+    jobs = get_jobs()
+    shown = [jobs.get(run_id)] if run_id else jobs.running()
+    shown = [job for job in shown if job is not None and job.progress is not None]
+    for job in shown:
+        if len(shown) > 1:  # runs on a cluster's workers
+            st.markdown(f"**“{plain(run_name(job))}”**")
+        progress_charts(job)
+
+
 def follow_run(run_id: str) -> None:
     """One run, live, for any page: its queue place, or its progress, time left, Stop and
     curves while it trains, then how it ended. The whole page reruns once when it ends, so the
     page can read the run (`get_jobs().get(run_id)`) and offer its model."""
+    follow_status(run_id)
+    live_curves(run_id)
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def follow_status(run_id: str) -> None:
+    """follow_run's part that is read every second: all but the curves."""
     job = get_jobs().get(run_id)
     with st.container(key=f"follow-{run_id}"):
         if job is None:
