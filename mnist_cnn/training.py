@@ -286,9 +286,12 @@ def train(
             callback.on_epoch_end(report)
     seconds = time.perf_counter() - start
 
-    # Copy the weights into a float32 twin: that is the model we save and predict with.
-    model = build_model(config)
-    model.set_weights(network.get_weights())
+    # The model we save and predict with computes in float32: after bfloat16 training, a float32
+    # twin with the same weights.
+    model = network
+    if precision != "float32":
+        model = build_model(config)
+        model.set_weights(network.get_weights())
     model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return TrainResult(
         model=model,
