@@ -15,7 +15,7 @@ from mnist_cnn.status import Status
 from mnist_cnn.storage import ModelStore
 
 MAX_BATCH_POINTS = 300  # batch_history keeps every k-th batch so that it stays about this long
-# (a smoothed curve needs no more, and every open Train page redraws it every second)
+# (a smoothed curve needs no more, and every open Train page redraws it every few seconds)
 SMOOTHING = 0.95  # weight of the past in the training curves' moving average (per batch)
 
 

@@ -55,8 +55,7 @@ def _predictor(model_path: str, modified: float) -> Predictor:
     # `modified` is part of the cache key: a file replaced on disk is loaded again
     from mnist_cnn.predict import Predictor  # imports TensorFlow: the first page shows before it
 
-    predictor = Predictor(load_model_file(model_path))
-    return predictor
+    return Predictor(load_model_file(model_path))
 
 
 def predictor_for(record: ModelRecord) -> Predictor:
