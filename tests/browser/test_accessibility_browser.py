@@ -151,9 +151,10 @@ def picker_looks(page) -> bytes:
 def test_a_keyboard_alone_gets_a_digit_read_and_follows_it_inside(app_url, page):
     open_app(page, app_url)
     canvas = page.locator(".st-key-canvas canvas.upper-canvas")
-    label = canvas.get_attribute("aria-label", timeout=10_000)
-    assert "Drawing canvas" in label and PICKER_LABEL in label  # what it is, and the way round
-    assert canvas.get_attribute("role") == "img"
+    # what it is, and the way round (the page labels the canvas a moment after it appears)
+    expect(canvas).to_have_attribute("aria-label", re.compile("Drawing canvas"))
+    assert PICKER_LABEL in canvas.get_attribute("aria-label")
+    expect(canvas).to_have_attribute("role", "img")
 
     unfocused = picker_looks(page)
     tab_to(page, PICKER_LABEL)
