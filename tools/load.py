@@ -206,7 +206,7 @@ async def run_watcher(page: SocketPage, watcher: Session, start, drawn: asyncio.
 async def start_training(browser, url: str):
     """Open the Train page, ask for TRAIN_EPOCHS epochs, press Start training, wait for progress."""
     page = await open_page(browser, f"{url}/train")
-    epochs = page.locator(".st-key-setting-epochs input")
+    epochs = page.locator("[class*='st-key-setting-epochs-'] input")
     await epochs.fill(str(TRAIN_EPOCHS))
     await epochs.press("Enter")
     await page.wait_for_timeout(500)

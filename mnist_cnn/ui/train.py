@@ -24,7 +24,6 @@ from mnist_cnn.ui.train_parts import changed_settings
 from mnist_cnn.ui.train_runs import runs_list
 from mnist_cnn.ui.train_settings import (
     LOADED,
-    PRESET_PENDING,
     settings_from_session,
     settings_tab,
 )
@@ -61,4 +60,3 @@ def page() -> None:
         start_row(config, changed_settings(values, st.session_state[LOADED]))
     with runs:
         runs_list()
-    st.session_state.pop(PRESET_PENDING, None)  # the browser has the preset's values now

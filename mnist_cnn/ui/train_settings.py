@@ -12,12 +12,16 @@ from mnist_cnn.handwriting import HandwritingMissing, handwriting_dir
 from mnist_cnn.model import build_model, describe_model
 
 LOADED = "preset-loaded"  # session state: the preset the settings came from
-# session state: a preset whose values the browser has not been shown yet (see fill_settings)
-PRESET_PENDING = "preset-pending"
+# session state: how many times the settings were filled from a preset (part of their keys)
+FILLS = "settings-fills"
 
 
 def setting_key(name: str) -> str:
-    return f"setting-{name}"
+    """The input's key. Filling the settings from a preset makes new inputs (a new key), so any
+    value a browser still holds for the old ones is ignored: a preset clicked and Start at once,
+    before the browser has drawn the preset's values, trains the preset (it used to train the
+    old values under the preset's name)."""
+    return f"setting-{name}-{st.session_state.get(FILLS, 0)}"
 
 
 def load_preset() -> None:
@@ -34,32 +38,27 @@ def load_preset() -> None:
 
 
 def fill_settings(preset: str) -> None:
-    """Every setting from the preset. Until the page has been drawn with them, the browser still
-    holds the old values and sends them back with its next click (a preset clicked and Start
-    at once): PRESET_PENDING says the preset's values win (start_clicked, the page)."""
-    for name in SETTINGS:
-        st.session_state[setting_key(name)] = getattr(PRESETS[preset], name)
+    """Every setting from the preset: new inputs, which start at the preset's values."""
     st.session_state[LOADED] = preset
-    st.session_state[PRESET_PENDING] = preset
+    st.session_state[FILLS] = st.session_state.get(FILLS, 0) + 1
 
 
 def settings_from_session() -> dict:
-    """The settings as the session holds them now (filled from `seed` on a first visit)."""
-    st.session_state.setdefault(LOADED, "seed")
-    if st.session_state.get(PRESET_PENDING):  # a run cut short: the browser's values are old
-        fill_settings(st.session_state[PRESET_PENDING])
+    """The settings as the session holds them now: the loaded preset's (`seed` on a first visit,
+    and after another page, as Streamlit forgets inputs not drawn) where not changed."""
+    preset = PRESETS[st.session_state.setdefault(LOADED, "seed")]
     st.session_state.setdefault("preset", st.session_state[LOADED])
-    for name in SETTINGS:  # first visit, or back from another page (Streamlit forgot them)
-        st.session_state.setdefault(
-            setting_key(name), getattr(PRESETS[st.session_state[LOADED]], name)
-        )
-    return {name: st.session_state[setting_key(name)] for name in SETTINGS}
+    return {
+        name: st.session_state.get(setting_key(name), getattr(preset, name)) for name in SETTINGS
+    }
 
 
 def hyperparameter_inputs() -> tuple[dict, dict]:
     """One input per TrainConfig field, grouped as mnist_cnn.config.SETTINGS says. Returns the
     values entered, and an empty slot under each input for a message about it."""
     values, slots = {}, {}
+    settings_from_session()  # a first visit: the preset is `seed`
+    preset = PRESETS[st.session_state[LOADED]]  # what new inputs start at
     for column, group in zip(st.columns(len(GROUPS)), GROUPS, strict=True):
         with column:
             st.subheader(group)
@@ -70,15 +69,22 @@ def hyperparameter_inputs() -> tuple[dict, dict]:
                 kind = FIELD_TYPES[name]
                 if described.choices:
                     values[name] = st.selectbox(
-                        label, described.choices, key=key, help=described.help
+                        label,
+                        described.choices,
+                        index=described.choices.index(getattr(preset, name)),
+                        key=key,
+                        help=described.help,
                     )
                 elif kind is bool:
-                    values[name] = st.checkbox(label, key=key, help=described.help)
+                    values[name] = st.checkbox(
+                        label, getattr(preset, name), key=key, help=described.help
+                    )
                 else:
                     values[name] = st.number_input(
                         label,
                         kind(described.low),
                         kind(described.high),
+                        getattr(preset, name),
                         step=kind(described.step),
                         key=key,
                         help=described.help,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mnist_cnn.classdata import ClassDigits
-from mnist_cnn.config import PRESETS, SETTINGS, TrainConfig
+from mnist_cnn.config import PRESETS, TrainConfig
 from mnist_cnn.estimate import estimate_seconds
 from mnist_cnn.jobs import Job, TrainRequest
 from mnist_cnn.permissions import NotAllowed
@@ -16,10 +16,9 @@ from mnist_cnn.ui.names import plain
 from mnist_cnn.ui.train_parts import changed_settings, settings_summary
 from mnist_cnn.ui.train_settings import (
     LOADED,
-    PRESET_PENDING,
     fill_settings,
     load_preset,
-    setting_key,
+    settings_from_session,
 )
 
 AUTO_NAME = "run-name-auto"  # session state: the name the page gave the run (until one is typed)
@@ -96,17 +95,15 @@ def start_clicked() -> None:
     """Start's callback. It runs before the page is drawn again, so the run starts at once; it
     reads the settings as they are now (the page refuses Start while one cannot work).
 
-    A preset clicked just before Start counts, whichever callback Streamlit runs first and
-    whatever old values the browser sent back (see fill_settings); a name the page made is
-    made again from the settings really used. The rule book (mnist_cnn.permissions) may refuse:
-    a student's second run, or a run longer than the class's limit.
+    A preset clicked just before Start counts, whichever callback Streamlit runs first, and
+    values the browser still holds from before it do not (see setting_key); a name the page
+    made is made again from the settings really used. The rule book (mnist_cnn.permissions) may
+    refuse: a student's second run, or a run longer than the class's limit.
     """
     chosen = st.session_state.get("preset")
     if chosen is not None and chosen != st.session_state.get(LOADED):
         fill_settings(chosen)  # the preset's own callback has not run yet
-    elif st.session_state.get(PRESET_PENDING):
-        fill_settings(st.session_state[PRESET_PENDING])
-    values = {name: st.session_state[setting_key(name)] for name in SETTINGS}
+    values = settings_from_session()
     name = st.session_state.get("run-name", "")
     if is_auto_run_name(name):
         preset = st.session_state[LOADED]
