@@ -75,8 +75,9 @@ def test_live_parts_show_the_packages_numbers(models_dir, mnist):
     assert app.warning[0].value.startswith("A 13 × 13 window does not fit")
     app = lesson("5")
     architecture = app.dataframe[0].value
-    assert architecture.parameters.sum() == 41_018
-    assert architecture[architecture.layer == "conv2"]["output shape"].item() == "8 × 8 × 16"
+    assert list(architecture.columns) == ["layer", "type", "output", "weights"]
+    assert architecture.weights.sum() == 41_018
+    assert architecture[architecture.layer == "conv2"]["output"].item() == "8 × 8 × 16"
     app = lesson("7")
     losses = app.dataframe[0].value.loss.tolist()
     assert losses[0] < 0.06 < 5 < losses[1]

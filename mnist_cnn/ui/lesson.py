@@ -187,14 +187,12 @@ def live_plan() -> None:
 
 @st.cache_data
 def architecture_rows() -> pd.DataFrame:
-    built_in = {"conv1": 5, "pool1": 5, "conv2": 5, "pool2": 5}  # the rest: step 6
     rows = [
         {
             "layer": row.name,
             "type": row.kind,
-            "output shape": " × ".join(map(str, row.output_shape)),
-            "parameters": row.parameters,
-            "step": built_in.get(row.name, 6 if row.kind != "InputLayer" else 5),
+            "output": " × ".join(map(str, row.output_shape)),
+            "weights": row.parameters,
         }
         for row in architecture()
     ]
@@ -205,7 +203,7 @@ def live_convolution() -> None:
     table = architecture_rows()
     st.dataframe(table, hide_index=True, row_height=ROW_HEIGHT)
     st.caption(
-        f"{table.parameters.sum():,} weights to learn. A 5 × 5 filter on 1 channel has 25 "
+        f"{table.weights.sum():,} weights to learn. A 5 × 5 filter on 1 channel has 25 "
         "weights and a bias: 16 filters make 16 × 26 = 416; on 16 channels, 16 × (400 + 1) "
         "= 6,416."
     )
@@ -226,7 +224,7 @@ def live_dense() -> None:
     st.caption(
         f"{int((values == 0).sum())} of 10 units switched off (□) this step; the others (■) "
         "count 1 ÷ 0.8 = 1.25 times, so the total stays about the same. Reading a digit after "
-        f"training, every unit is on. The whole network: {architecture_rows().parameters.sum():,} "
+        f"training, every unit is on. The whole network: {architecture_rows().weights.sum():,} "
         "weights."
     )
 
@@ -357,6 +355,9 @@ LIVE = {
     "evaluate": live_evaluate,
     "your-turn": live_your_turn,
 }
+# the words' and the live part's shares of the page's width, where the live part needs more
+# (the architecture table's four columns, in presenter mode at 1280 × 720)
+WIDTHS = {"convolution": [2, 3]}
 
 
 # --- navigation and the teacher -----------------------------------------------------------
@@ -411,7 +412,7 @@ def page() -> None:
         st.warning(problem)
     shown = STEPS[step - 1]
     with st.container(key="lesson-step"):
-        words, live = st.columns(2, gap="large")
+        words, live = st.columns(WIDTHS.get(shown.slug, 2), gap="large")
         with words:
             st.markdown(shown.words)
         with live:

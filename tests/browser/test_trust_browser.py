@@ -203,6 +203,9 @@ CUT_LABELS_JS = """() => [...document.querySelectorAll('[data-testid="stMain"] *
   .filter(e => e.offsetParent && e.tagName != 'INPUT' && !e.closest('[data-baseweb="select"]')
     && getComputedStyle(e).textOverflow == 'ellipsis' && e.scrollWidth > e.clientWidth + 1)
   .map(e => e.innerText.slice(0, 60))"""
+# tables (drawn on a canvas: no text to measure) that need a sideways scroll to show every column
+CUT_TABLES_JS = """() => [...document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1).length"""
 
 
 def on_screen(locator, height: int) -> bool:
@@ -236,6 +239,10 @@ def test_presenter_mode_fits_and_cuts_no_label(class_url, new_context, width, he
         open_app(page, f"{class_url}/{path}?presenter=true")
         page.wait_for_timeout(500)
         assert page.evaluate(CUT_LABELS_JS) == [], path
+    open_app(page, f"{class_url}/lesson?presenter=true&step=5")  # the architecture table
+    expect(page.locator('[data-testid="stDataFrame"]')).to_be_visible(timeout=WAIT_MS)
+    page.wait_for_timeout(500)
+    assert page.evaluate(CUT_TABLES_JS) == 0
     assert not app_exceptions(page)
 
 
