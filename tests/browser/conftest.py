@@ -1,6 +1,8 @@
 """Pytest fixtures for the browser tests; the helpers themselves are in tools/browser.py.
 
     app_server(script="app.py", env=None) -> URL   one server per script and env, per module
+    training_env(tmp_path_factory, mnist, **extra)  the environment of a server that trains
+    enter_passphrase(page)                          become the teacher (PASSPHRASE) in a page
     page, context, new_context                      pytest-playwright's, with the idle tracker
     browser_type_launch_args                        the Chromium tools.browser finds
 
@@ -22,12 +24,14 @@ from tools.browser import (  # noqa: F401  (test modules import these from here)
     read_prediction,
     undo_canvas,
     wait_for_app_idle,
+    wait_for_rerun,
 )
 
 HERE = Path(__file__).resolve().parent
 # Playwright's 5 s for `expect` is short for a rerun on two busy cores (CI runs the whole suite
 # there); a test that needs longer still says so itself.
 expect.set_options(timeout=15_000)
+PASSPHRASE = "owl feathers"  # the teacher passphrase of the test servers that have one
 _servers: dict[tuple, browser.AppServer] = {}
 
 
@@ -107,3 +111,13 @@ def training_env(tmp_path_factory, mnist, **extra) -> dict:
         "MNIST_DATA_DIR": mnist.source,
         **extra,
     }
+
+
+def enter_passphrase(page, passphrase: str = PASSPHRASE) -> None:
+    """Type the teacher passphrase in the sidebar and wait for Teacher mode. The first rerun of
+    a server that has just started, while its trainer loads TensorFlow, can take a while."""
+    box = page.get_by_role("textbox", name="Teacher passphrase")
+    with wait_for_rerun(page):
+        box.fill(passphrase)
+        box.press("Enter")
+    expect(page.locator(".st-key-teacher")).to_contain_text("Teacher mode", timeout=60_000)

@@ -13,12 +13,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import training_env
+from tests.browser.conftest import PASSPHRASE, enter_passphrase, training_env
 from tests.browser.test_train_browser import click, open_train_page, set_number, set_text, show_runs
 from tools.browser import app_exceptions, open_app, wait_for_rerun
 
 HOSTILE = "**BIG** [click me](http://example.com)"
-PASSPHRASE = "owl feathers"
 WAIT_MS = 60_000
 SMALL_SCREEN = {"width": 1280, "height": 800}
 # 5,000 images in batches of 10, 20 times: 10,000 steps, until the teacher stops it
@@ -56,11 +55,7 @@ def small_screen_page(new_context):
 def test_a_teacher_and_two_students(class_url, new_context):
     teacher = small_screen_page(new_context)
     open_train_page(teacher, class_url)
-    box = teacher.get_by_role("textbox", name="Teacher passphrase")
-    with wait_for_rerun(teacher):
-        box.fill(PASSPHRASE)
-        box.press("Enter")
-    expect(teacher.locator(".st-key-teacher")).to_contain_text("Teacher mode")
+    enter_passphrase(teacher)
 
     alice = small_screen_page(new_context)
     alice_live = open_train_page(alice, class_url)

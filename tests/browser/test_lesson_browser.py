@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from mnist_cnn.lesson import STEPS
 from mnist_cnn.lesson_live import LESSON_RUN_NAME
-from tests.browser.conftest import training_env
+from tests.browser.conftest import PASSPHRASE, enter_passphrase, training_env
 from tools.browser import (
     REPO_ROOT,
     active_model_text,
@@ -28,7 +28,6 @@ from tools.strokes import digit_strokes
 
 PRESENTER_SCREEN = {"width": 1280, "height": 720}
 SCREENSHOTS = REPO_ROOT / "test-results" / "screenshots"
-PASSPHRASE = "owl feathers"
 TRAIN_MS = 300_000  # the trainer starting and one epoch, on two cores other work shares
 FIRST_RUN_MS = 60_000
 FOLLOW_MS = (
@@ -122,11 +121,7 @@ def test_the_teacher_leads_two_students_on_two_app_servers(
     first = app_server("app.py", env={**env, "APP_SERVER": "1"})
     second = app_server("app.py", env={**env, "APP_SERVER": "2"})
     teacher = open_lesson(new_context, first)
-    box = teacher.get_by_role("textbox", name="Teacher passphrase")
-    with wait_for_rerun(teacher):
-        box.fill(PASSPHRASE)
-        box.press("Enter")
-    expect(teacher.locator(".st-key-teacher")).to_contain_text("Teacher mode")
+    enter_passphrase(teacher)
     expect(teacher.get_by_text("Follow the teacher")).to_have_count(0)
     alice, bob = open_lesson(new_context, first), open_lesson(new_context, second)
     for student in (alice, bob):  # a first run on a busy machine can take a while

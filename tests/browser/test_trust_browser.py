@@ -14,11 +14,10 @@ from mnist_cnn.classdata import NOT_A_DIGIT, ClassDigits
 from mnist_cnn.config import PRESETS, TrainConfig
 from mnist_cnn.identity import COOKIE
 from mnist_cnn.storage import ASSETS_DIR, ModelStore
-from tests.browser.conftest import training_env
+from tests.browser.conftest import PASSPHRASE, enter_passphrase, training_env
 from tests.browser.test_train_browser import click, open_train_page, set_number
 from tools.browser import app_exceptions, choose_option, draw_strokes, open_app, wait_for_rerun
 
-PASSPHRASE = "owl feathers"
 WAIT_MS = 60_000
 # 5,000 images in batches of 10, 20 times: 10,000 steps, until someone stops it
 LONG = {
@@ -38,14 +37,6 @@ def class_env(tmp_path_factory, mnist):
 @pytest.fixture(scope="module")
 def class_url(app_server, class_env):
     return app_server("app.py", env=class_env)
-
-
-def enter_passphrase(page) -> None:
-    box = page.get_by_role("textbox", name="Teacher passphrase")
-    with wait_for_rerun(page):
-        box.fill(PASSPHRASE)
-        box.press("Enter")
-    expect(page.locator(".st-key-teacher")).to_contain_text("Teacher mode", timeout=WAIT_MS)
 
 
 def is_teacher(page, url: str, path: str = "") -> bool:
