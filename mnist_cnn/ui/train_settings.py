@@ -57,8 +57,7 @@ def hyperparameter_inputs() -> tuple[dict, dict]:
     """One input per TrainConfig field, grouped as mnist_cnn.config.SETTINGS says. Returns the
     values entered, and an empty slot under each input for a message about it."""
     values, slots = {}, {}
-    settings_from_session()  # a first visit: the preset is `seed`
-    preset = PRESETS[st.session_state[LOADED]]  # what new inputs start at
+    preset = PRESETS[st.session_state[LOADED]]  # what new inputs start at (set by the page)
     for column, group in zip(st.columns(len(GROUPS)), GROUPS, strict=True):
         with column:
             st.subheader(group)
