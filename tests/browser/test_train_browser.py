@@ -34,7 +34,7 @@ RUN_TIMEOUT_MS = 240_000  # for the run: the trainer may still be importing Tens
 
 SAMPLE_JS = """
 () => {
-  const seen = window.__seen = {progress: [], chartWhileTraining: false, toasts: []};
+  const seen = window.__seen = {progress: [], chartWhileTraining: false, toasts: [], slides: []};
   setInterval(() => {
     for (const toast of document.querySelectorAll('[data-testid=stToast]')) {
       if (!seen.toasts.includes(toast.innerText)) seen.toasts.push(toast.innerText);
@@ -43,6 +43,12 @@ SAMPLE_JS = """
     if (!bar) return;
     const value = Number(bar.getAttribute('aria-valuenow'));
     if (seen.progress[seen.progress.length - 1] !== value) seen.progress.push(value);
+    for (const part of [bar, ...bar.querySelectorAll('*')]) {  // no slide to each new value
+      const slide = getComputedStyle(part).transitionDuration;
+      if (slide.split(',').some((s) => parseFloat(s) > 0) && !seen.slides.includes(slide)) {
+        seen.slides.push(slide);
+      }
+    }
     if (document.querySelector('.st-key-live [data-testid=stVegaLiteChart]')) {
       seen.chartWhileTraining = true;
     }
@@ -153,6 +159,7 @@ def test_train_watch_queue_cancel_and_use_the_model(app_url, page, new_context):
     watched = seen(page)
     moving = [value for value in watched["progress"] if value > 0]
     assert len(set(moving)) >= 2 and moving[-1] > moving[0], watched  # the bar moved on
+    assert watched["slides"] == [], watched  # it jumps: a slide every second costs the browser
     assert watched["chartWhileTraining"], watched
     assert not any("queued" in toast for toast in watched["toasts"]), watched  # it started at once
     row = runs_row(page, "first run", "finished")
