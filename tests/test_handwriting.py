@@ -121,3 +121,71 @@ def test_the_not_a_digit_message():
     assert not sure.not_a_digit and sure.not_a_digit_message() == ""
     assert not Prediction.from_outputs(np.eye(10)[3]).not_a_digit  # ten outputs: never flagged
     assert NOT_A_DIGIT == 10
+
+
+def test_cross_validation_folds_split_the_writers_by_number():
+    from tools.handwriting import writer_folds
+
+    writers = [f"tra{number:02d}" for number in range(1, 31)]
+    folds = writer_folds(writers, 3)
+    assert folds[0] == HELD_OUT_WRITERS  # fold 1 is the fixed split the shipped model used
+    assert sorted(sum(folds, ())) == writers and len(folds) == 3
+    assert "tra14" in folds[2] and "tra28" in folds[1]
+    with pytest.raises(ValueError, match="Received: count=1"):
+        writer_folds(writers, 1)
+
+
+def test_cross_validation_reuses_a_kept_fold_network_and_measures_its_writers(
+    pen_digits, mnist, tmp_path, capsys
+):
+    """`--cross-validate 30 --fold 1 --trained-only`: fold 1 of 30 is one writer, tra30, never
+    trained on by the shipped model; with the shipped model kept as that fold's network (same
+    recipe, same writers left out), the tool measures it without training."""
+    import json
+    import shutil
+
+    from mnist_cnn.config import PRESETS
+    from mnist_cnn.storage import ASSETS_DIR
+    from tools.handwriting import main
+
+    common = ["--handwriting-dir", str(pendigits_dir()), "--data-dir", mnist.source,
+              "--work-dir", str(tmp_path), "--cross-validate", "30", "--trained-only"]  # fmt: skip
+    assert main([*common, "--fold", "1"]) == 2  # nothing kept yet, and nothing is trained
+    assert "No fold was measured" in capsys.readouterr().err
+
+    shutil.copy(ASSETS_DIR / "model.keras", tmp_path / "fold1-of-30.keras")
+    recipe = {"config": PRESETS["accurate"].to_dict(), "held_out_writers": ["tra30"]}
+    (tmp_path / "fold1-of-30.json").write_text(json.dumps(recipe))
+    assert main([*common, "--fold", "1", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["folds_measured"] == [1] and list(figures["per_writer"]) == ["tra30"]
+    assert figures["digits"] == 249 and figures["worst_writer"] == "tra30"
+    assert figures["accuracy"] >= 0.95  # the README's table: 99.6%
+    assert figures["per_fold"][0]["mnist_test_accuracy"] >= 0.99
+    assert figures["flagged_not_a_digit"] <= 0.005
+    assert figures["not_a_digit_threshold"] in [row["threshold"] for row in figures["thresholds"]]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--fold", "1"], "--fold needs --cross-validate K"),
+        (["--cross-validate", "3", "--fold", "4"], "--fold must be 1 to 3"),
+    ],
+)
+def test_cross_validation_refuses_a_fold_it_does_not_have(arguments, message, capsys):
+    from tools.handwriting import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(arguments)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_the_tool_says_where_the_pen_written_digits_are_missing(tmp_path, capsys):
+    from tools.handwriting import main
+
+    assert main(["--handwriting-dir", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert (
+        error.startswith("error: There is no pendigits-train.jsonl.gz") and "Traceback" not in error
+    )

@@ -9,11 +9,13 @@ Then it draws marks that are no digit (tools.marks: letters, a star, a scribble,
 same way and counts how often they are reported as blank or "not a digit".
 
 `--cross-validate K` measures a training recipe (a preset) as new people would meet it: the 30
-writers are split into K folds (writer traNN goes to fold NN % K, so with K = 3 fold 0 is the
-fixed held-out split), one network is trained per fold without that fold's writers, and each
+writers are split into K folds (writer traNN goes to fold NN % K + 1, so with K = 3 fold 1 is
+the fixed held-out split), one network is trained per fold without that fold's writers, and each
 writer is read by the network that never saw them. It prints every writer's accuracy, each
 fold's, the spread between folds, and the share of real digits called "not a digit" at several
-thresholds beside the share of marks caught (to calibrate predict.NOT_A_DIGIT_ABOVE).
+thresholds beside the share of marks caught (to calibrate predict.NOT_A_DIGIT_ABOVE). The fold
+networks are kept in --work-dir and reused; `--fold N` trains and measures only fold N, so a long
+recipe can be run a fold at a time.
 """
 
 from __future__ import annotations
@@ -172,8 +174,8 @@ THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # "not a digit" thresholds com
 
 
 def writer_folds(writers, count: int) -> list[tuple[str, ...]]:
-    """The writers in `count` folds: writer traNN goes to fold NN % count (with 3 folds, fold 0
-    is HELD_OUT_WRITERS, the split the shipped model was trained with)."""
+    """The writers in `count` folds: writer traNN goes to folds[NN % count] (with 3 folds,
+    folds[0], "fold 1", is HELD_OUT_WRITERS, the split the shipped model was trained with)."""
     if isinstance(count, bool) or not isinstance(count, int) or not 2 <= count <= 30:
         raise ValueError(f"The number of folds must be 2 to 30. Received: count={count!r}")
     folds = [[] for _ in range(count)]
@@ -275,6 +277,8 @@ def cross_validate(args, digits) -> dict:
         return drawn[0]
 
     for index, fold in enumerate(folds):
+        if args.fold and index + 1 not in args.fold:
+            continue
         model, seconds = fold_model(
             config, data, fold, index, len(folds), Path(args.work_dir), drawings,
             train_missing=not args.trained_only,
@@ -307,6 +311,11 @@ def cross_validate(args, digits) -> dict:
                 "mnist_test_accuracy": mnist.accuracy,
                 "train_seconds": seconds,
             }
+        )
+    if not per_fold:
+        raise ValueError(
+            f"No fold was measured: no network of this recipe is in {args.work_dir} yet. "
+            "Run again without --trained-only to train them."
         )
     total = sum(row["digits"] for row in per_writer.values())
     worst = min(per_writer, key=lambda name: per_writer[name]["accuracy"])
@@ -410,13 +419,33 @@ def main(argv: list[str] | None = None) -> int:
         help="where the fold networks are kept, and reused when the same recipe is asked again",
     )
     cross.add_argument(
+        "--fold",
+        type=int,
+        action="append",
+        metavar="N",
+        help="train and measure only fold N (1 to K; repeat it for several): a long recipe's "
+        "folds can then be run one at a time, each reused later from --work-dir",
+    )
+    cross.add_argument(
         "--trained-only",
         action="store_true",
         help="measure only the folds whose network is in --work-dir already (train none)",
     )
     args = parser.parse_args(argv)
+    if args.fold and not args.cross_validate:
+        parser.error("--fold needs --cross-validate K")
+    if args.fold and not all(1 <= fold <= args.cross_validate for fold in args.fold):
+        parser.error(f"--fold must be 1 to {args.cross_validate}. Received: --fold {args.fold}")
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        return run(args)
+    except ValueError as error:  # no pen-written digits, a bad --cross-validate, nothing trained
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def run(args) -> int:
     digits = load_pen_digits(args.handwriting_dir)
     if args.cross_validate:
         figures = cross_validate(args, digits)
