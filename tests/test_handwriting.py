@@ -142,20 +142,19 @@ def test_cross_validation_reuses_a_kept_fold_network_and_measures_its_writers(
     trained on by the shipped model; with the shipped model kept as that fold's network (same
     recipe, same writers left out), the tool measures it without training."""
     import json
-    import shutil
 
     from mnist_cnn.config import PRESETS
     from mnist_cnn.storage import ASSETS_DIR
-    from tools.handwriting import main
+    from tools.handwriting import keep_fold_network, main
 
     common = ["--handwriting-dir", str(pendigits_dir()), "--data-dir", mnist.source,
               "--work-dir", str(tmp_path), "--cross-validate", "30", "--trained-only"]  # fmt: skip
     assert main([*common, "--fold", "1"]) == 2  # nothing kept yet, and nothing is trained
     assert "No fold was measured" in capsys.readouterr().err
 
-    shutil.copy(ASSETS_DIR / "model.keras", tmp_path / "fold1-of-30.keras")
-    recipe = {"config": PRESETS["accurate"].to_dict(), "held_out_writers": ["tra30"]}
-    (tmp_path / "fold1-of-30.json").write_text(json.dumps(recipe))
+    kept = keep_fold_network(ASSETS_DIR / "model.keras", PRESETS["accurate"], ("tra30",), 0, 30,
+                             tmp_path)  # fmt: skip
+    assert kept == tmp_path / "fold1-of-30.keras"
     assert main([*common, "--fold", "1", "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
     assert figures["folds_measured"] == [1] and list(figures["per_writer"]) == ["tra30"]

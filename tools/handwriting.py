@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from collections import defaultdict
@@ -218,6 +219,27 @@ def train_for_fold(config, data, fold: tuple[str, ...], drawings):
     return result.model, result.train_seconds
 
 
+def fold_files(work_dir: Path, index: int, count: int) -> tuple[Path, Path]:
+    """Where fold `index` (from 0) of `count` keeps its network, and beside it its recipe."""
+    path = Path(work_dir) / f"fold{index + 1}-of-{count}.keras"
+    return path, path.with_suffix(".json")
+
+
+def fold_recipe(config, fold: tuple[str, ...]) -> dict:
+    """What a kept fold network was trained with: the config and the writers it never saw."""
+    return {"config": config.to_dict(), "held_out_writers": list(fold)}
+
+
+def keep_fold_network(model_file, config, fold, index: int, count: int, work_dir) -> Path:
+    """Keep a network trained elsewhere with `config` and without `fold`'s writers (e.g. the
+    shipped model, for fold 1 of 3) as that fold's network, to be measured and reused."""
+    path, recipe_path = fold_files(work_dir, index, count)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(model_file, path)
+    recipe_path.write_text(json.dumps(fold_recipe(config, fold)))
+    return path
+
+
 def fold_model(
     config, data, fold, index: int, count: int, work_dir: Path, drawings, train_missing=True
 ):
@@ -227,12 +249,11 @@ def fold_model(
     from mnist_cnn.storage import load_model_file, save_model_atomic
 
     work_dir.mkdir(parents=True, exist_ok=True)
-    path = work_dir / f"fold{index + 1}-of-{count}.keras"
-    recipe_path = path.with_suffix(".json")
-    recipe = {"config": config.to_dict(), "held_out_writers": list(fold)}
+    path, recipe_path = fold_files(work_dir, index, count)
+    recipe = fold_recipe(config, fold)
     if path.is_file() and recipe_path.is_file():
         saved = json.loads(recipe_path.read_text())
-        if saved["config"] == recipe["config"] and saved["held_out_writers"] == list(fold):
+        if {key: saved[key] for key in recipe} == recipe:
             print(f"fold {index + 1}: reusing {path}", file=sys.stderr)
             return load_model_file(path), saved.get("train_seconds")
     if not train_missing:
