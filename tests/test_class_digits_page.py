@@ -14,6 +14,7 @@ from mnist_cnn.jobs import LocalJobs
 from mnist_cnn.predict import Predictor
 from mnist_cnn.preprocess import preprocess
 from mnist_cnn.storage import ModelStore
+from mnist_cnn.ui.feedback import TEACH_HINT
 from tools.strokes import digit_strokes, render_strokes
 
 UI = Path(__file__).resolve().parent.parent / "mnist_cnn" / "ui"
@@ -131,6 +132,7 @@ def test_the_draw_page_saves_a_drawing_once_with_its_true_digit(draw_page, class
     assert (entry.label, entry.guess, entry.model_id) == (7, 7, "shipped")
     assert draw_page.toast[0].value == "Saved as a 7 — thank you!"
     assert draw_page.success[0].value == "Saved as a 7 — thank you!"
+    assert TEACH_HINT not in [caption.value for caption in draw_page.caption]  # it read it right
     assert draw_page.button(key="feedback-right").disabled  # the same drawing only once
     draw_page.run()
     assert len(ClassDigits(class_dir).entries()) == 1
@@ -144,6 +146,7 @@ def test_the_draw_page_saves_a_drawing_once_with_its_true_digit(draw_page, class
     assert (second.label, second.guess) == (4, 1)
     assert np.array_equal(np.asarray(Image.open(second.original_path)), canvas_image(ONE))
     assert draw_page.success[0].value == "Saved as a 4 — thank you!"
+    assert TEACH_HINT in [caption.value for caption in draw_page.caption]  # how it can learn it
     assert draw_page.selectbox(key="feedback-label").value is None
 
 

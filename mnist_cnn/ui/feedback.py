@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 
 SAVED = "feedback-saved"  # session state: (fingerprint of the drawing saved last, its label)
 ERROR = "feedback-error"  # session state: why the last save failed
+TEACH_HINT = (
+    "Misread? Save a few drawings of each digit it gets wrong, then press **Teach it our "
+    "handwriting** on the Class digits page: the model learns your handwriting."
+)
 
 
 def read_as(prediction: Prediction) -> int:
@@ -93,5 +97,7 @@ def feedback_buttons(
         )
         if done:
             st.success(saved_text(saved[1]))
+            if saved[1] != read_as(prediction):  # a correction: how the model can learn it
+                st.caption(TEACH_HINT)
         if ERROR in st.session_state:
             st.error(st.session_state.pop(ERROR))

@@ -32,6 +32,9 @@ def test_a_corrected_drawing_shows_in_the_gallery(app_server, page, tmp_path_fac
         page.locator(".st-key-feedback-save").get_by_role("button", name="Save").click()
     saved = page.get_by_text(f"Saved as a {label} — thank you!").first
     saved.wait_for(timeout=10_000)
+    # and how the model can learn the student's handwriting
+    hint = page.locator(".st-key-feedback").get_by_text("Misread? Save a few drawings")
+    assert "press Teach it our handwriting on the Class digits page" in hint.inner_text()
 
     with wait_for_rerun(page):
         page.get_by_role("link", name="Class digits").click()
