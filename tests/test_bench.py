@@ -3,9 +3,12 @@
 import json
 import math
 
+import pytest
+
 from tools.bench import main
 
 
+@pytest.mark.slow  # trains the notebook's network and each preset on a small scale
 def test_tiny_benchmark_runs(mnist, capsys):
     assert main(["--tiny", "--skip-browser", "--json"]) == 0
     results = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

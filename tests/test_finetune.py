@@ -91,6 +91,7 @@ def pen_digits():
     return load_pen_digits(folder)
 
 
+@pytest.mark.slow
 def test_a_writer_who_gives_five_drawings_per_digit_is_read_better(
     folders, mnist, pen_digits, capsys
 ):
