@@ -33,6 +33,7 @@ from mnist_cnn.ui.widgets import enlarge
 THUMBNAIL = 112  # pixels: each 28x28 drawing is shown four times its size
 TEACH_JOB = "teach-job"  # session state: the id of the fine-tune this browser started
 TEACH_ERROR = "teach-error"  # session state: why it could not start
+TEACH_LABEL = "Teach it our handwriting"  # the section and its button; the Draw page names it
 
 
 def percent(value: float | None) -> str:
@@ -210,7 +211,7 @@ def teach_progress() -> None:
 
 def teach_section(record: ModelRecord, entries: list[Entry]) -> None:
     """The button that fine-tunes the model on the class's drawings, and its progress."""
-    st.subheader("Teach it our handwriting")
+    st.subheader(TEACH_LABEL)
     training = [entry for entry in entries if not entry.held_out]
     st.caption(
         f"The model “{plain(record.name)}” learns the class's {len(training)} training drawings "
@@ -219,7 +220,7 @@ def teach_section(record: ModelRecord, entries: list[Entry]) -> None:
         "the new one."
     )
     st.button(
-        "Teach it our handwriting",
+        TEACH_LABEL,
         key="teach",
         type="primary",
         disabled=not training,

@@ -10,15 +10,16 @@ import streamlit as st
 
 from mnist_cnn.classdata import LABELS, NOT_A_DIGIT, ClassDigits, label_text
 from mnist_cnn.preprocess import Preprocessed
+from mnist_cnn.ui.class_digits import TEACH_LABEL
 
 if TYPE_CHECKING:
     from mnist_cnn.predict import Prediction
 
 SAVED = "feedback-saved"  # session state: (fingerprint of the drawing saved last, its label)
 ERROR = "feedback-error"  # session state: why the last save failed
-TEACH_HINT = (
-    "Misread? Save a few drawings of each digit it gets wrong, then press **Teach it our "
-    "handwriting** on the Class digits page: the model learns your handwriting."
+TEACH_HINT = (  # after a correction: how the model can learn the student's handwriting
+    f"Misread? Save a few drawings of each digit it gets wrong, then press **{TEACH_LABEL}** on "
+    "the Class digits page: the model learns your handwriting."
 )
 
 
