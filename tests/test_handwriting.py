@@ -165,6 +165,34 @@ def test_cross_validation_reuses_a_kept_fold_network_and_measures_its_writers(
     assert figures["not_a_digit_threshold"] in [row["threshold"] for row in figures["thresholds"]]
 
 
+def test_cross_validation_with_another_training_seed_keeps_its_own_networks(
+    pen_digits, mnist, tmp_path, capsys
+):
+    """`--train-seed S` measures the recipe trained with seed S: a fold network trained with
+    the preset's own seed is not reused for it, one trained with S is, and a seed that cannot
+    be used is refused with the reason."""
+    import json
+
+    from mnist_cnn.config import PRESETS
+    from mnist_cnn.storage import ASSETS_DIR
+    from tools.handwriting import keep_fold_network, main
+
+    common = ["--handwriting-dir", str(pendigits_dir()), "--data-dir", mnist.source,
+              "--work-dir", str(tmp_path), "--cross-validate", "30", "--trained-only",
+              "--fold", "1"]  # fmt: skip
+    keep_fold_network(ASSETS_DIR / "model.keras", PRESETS["accurate"], ("tra30",), 0, 30, tmp_path)
+    assert main([*common, "--train-seed", "1"]) == 2  # trained with seed 0: not this recipe
+    assert "No fold was measured" in capsys.readouterr().err
+
+    seed_one = PRESETS["accurate"].replace(seed=1)
+    keep_fold_network(ASSETS_DIR / "model.keras", seed_one, ("tra30",), 0, 30, tmp_path)
+    assert main([*common, "--train-seed", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["folds_measured"] == [1]
+
+    assert main([*common, "--train-seed", "-1"]) == 2
+    assert "seed must be between 0 and" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [

@@ -286,6 +286,8 @@ def cross_validate(args, digits) -> dict:
     config = PRESETS[args.preset]
     if args.epochs:
         config = config.replace(epochs=args.epochs)
+    if args.train_seed is not None:
+        config = config.replace(seed=args.train_seed)
     folds = writer_folds({digit.writer for digit in digits}, args.cross_validate)
     data = load_mnist(args.data_dir)
     per_writer, per_fold, digit_probabilities, mark_probabilities = {}, [], [], []
@@ -377,7 +379,8 @@ def print_thresholds(rows: list[dict], highest: float) -> None:
 def print_cross_validation(figures: dict) -> None:
     print(
         f"cross-validation by writer: preset {figures['preset']} "
-        f"({figures['config']['epochs']} epochs), {figures['folds']} folds; measured: "
+        f"({figures['config']['epochs']} epochs, training seed {figures['config']['seed']}), "
+        f"{figures['folds']} folds; measured: "
         f"{', '.join(str(fold) for fold in figures['folds_measured'])}"
     )
     print("writer  fold  digits  read right  flagged 'not a digit'")
@@ -433,6 +436,13 @@ def main(argv: list[str] | None = None) -> int:
         "--preset", choices=sorted(PRESETS), default="accurate", help="the recipe to measure"
     )
     cross.add_argument("--epochs", type=int, help="train for this many epochs instead")
+    cross.add_argument(
+        "--train-seed",
+        type=int,
+        metavar="S",
+        help="train with this seed instead of the preset's: how much a writer's figure moves "
+        "from one training of the same recipe to another",
+    )
     cross.add_argument("--data-dir", help="folder with the MNIST files (or MNIST_DATA_DIR)")
     cross.add_argument(
         "--work-dir",
