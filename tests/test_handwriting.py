@@ -151,6 +151,9 @@ def test_cross_validation_reuses_a_kept_fold_network_and_measures_its_writers(
               "--work-dir", str(tmp_path), "--cross-validate", "30", "--trained-only"]  # fmt: skip
     assert main([*common, "--fold", "1"]) == 2  # nothing kept yet, and nothing is trained
     assert "No fold was measured" in capsys.readouterr().err
+    # With nothing to measure it says so without reading MNIST (here a folder without it)
+    assert main([*common, "--fold", "1", "--data-dir", str(tmp_path / "no-mnist")]) == 2
+    assert "No fold was measured" in capsys.readouterr().err
 
     kept = keep_fold_network(ASSETS_DIR / "model.keras", PRESETS["accurate"], ("tra30",), 0, 30,
                              tmp_path)  # fmt: skip

@@ -21,6 +21,7 @@ recipe can be run a fold at a time.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -245,7 +246,8 @@ def fold_model(
 ):
     """The fold's network: read back from `work_dir` when the same recipe and writers were
     trained there before (a rerun measures without training again), else trained now (or None
-    when not `train_missing`)."""
+    when not `train_missing`). `data` and `drawings` give MNIST and the pen drawings, called
+    only when the fold is trained."""
     from mnist_cnn.storage import load_model_file, save_model_atomic
 
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -259,7 +261,7 @@ def fold_model(
     if not train_missing:
         return None, None
     print(f"fold {index + 1}/{count}: training without {', '.join(fold)}", file=sys.stderr)
-    model, seconds = train_for_fold(config, data, fold, drawings())
+    model, seconds = train_for_fold(config, data(), fold, drawings())
     save_model_atomic(model, path)
     recipe_path.write_text(json.dumps({**recipe, "train_seconds": round(seconds, 1)}))
     return model, seconds
@@ -289,15 +291,12 @@ def cross_validate(args, digits) -> dict:
     if args.train_seed is not None:
         config = config.replace(seed=args.train_seed)
     folds = writer_folds({digit.writer for digit in digits}, args.cross_validate)
-    data = load_mnist(args.data_dir)
+    # MNIST and every writer's training drawings, made when a fold first needs them (a rerun
+    # with --trained-only and nothing kept says so without reading MNIST)
+    data = functools.cache(lambda: load_mnist(args.data_dir))
+    drawings = functools.cache(lambda: pen_drawings(digits, config) if config.real_digits else None)
     per_writer, per_fold, digit_probabilities, mark_probabilities = {}, [], [], []
     mistakes = defaultdict(int)
-    drawn = []
-
-    def drawings():  # every writer's training drawings, made when a fold first needs them
-        if not drawn:
-            drawn.append(pen_drawings(digits, config) if config.real_digits else None)
-        return drawn[0]
 
     for index, fold in enumerate(folds):
         if args.fold and index + 1 not in args.fold:
@@ -315,7 +314,7 @@ def cross_validate(args, digits) -> dict:
         marks = measure_marks(predictor, args.seed, probabilities=mark_probabilities)
         from mnist_cnn.evaluation import evaluate
 
-        mnist = evaluate(model, data.test_images, data.test_labels)
+        mnist = evaluate(model, data().test_images, data().test_labels)
         digit_probabilities += result["not_a_digit_probabilities"]
         for (true, read), count in result["mistakes"].items():
             mistakes[(true, read)] += count
