@@ -196,6 +196,46 @@ def test_cross_validation_with_another_training_seed_keeps_its_own_networks(
     assert "seed must be between 0 and" in capsys.readouterr().err
 
 
+def test_cross_validation_with_more_drawings_or_mnist_repeated_keeps_its_own_networks(
+    pen_digits, mnist, tmp_path, capsys
+):
+    """`--train-drawings N` and `--mnist-repeats N` change the recipe: a network kept for the
+    package's recipe is not reused for them (nor theirs for it), one kept with the same changes
+    is, asking for the package's own values is the package's recipe, and 0 is refused."""
+    import json
+
+    from mnist_cnn.config import PRESETS
+    from mnist_cnn.handwriting import DRAWINGS_PER_DIGIT
+    from mnist_cnn.storage import ASSETS_DIR
+    from tools.handwriting import keep_fold_network, main
+
+    common = ["--handwriting-dir", str(pendigits_dir()), "--data-dir", mnist.source,
+              "--work-dir", str(tmp_path), "--cross-validate", "30", "--trained-only",
+              "--fold", "1"]  # fmt: skip
+    more = ["--train-drawings", "8", "--mnist-repeats", "2"]
+    keep = (ASSETS_DIR / "model.keras", PRESETS["accurate"], ("tra30",), 0, 30, tmp_path)
+    keep_fold_network(*keep)
+    assert main([*common, *more]) == 2  # kept for the package's recipe: not this one
+    assert "No fold was measured" in capsys.readouterr().err
+    usual = ["--train-drawings", str(DRAWINGS_PER_DIGIT), "--mnist-repeats", "1", "--json"]
+    assert main([*common, *usual]) == 0  # the package's own values: its recipe
+    assert json.loads(capsys.readouterr().out)["recipe_changes"] == {}
+
+    keep_fold_network(*keep, changes={"train_drawings": 8, "mnist_repeats": 2})
+    assert main([*common, *more, "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["recipe_changes"] == {"train_drawings": 8, "mnist_repeats": 2}
+    assert figures["folds_measured"] == [1]
+    assert main([*common, "--train-drawings", "8"]) == 2  # half the changes: another recipe
+    assert main(common) == 2  # nor is it the package's recipe
+    capsys.readouterr()
+    assert main([*common, *more]) == 0  # the printed header names the changes
+    assert "train_drawings 8, mnist_repeats 2" in capsys.readouterr().out
+
+    assert main([*common, "--mnist-repeats", "0"]) == 2
+    assert "--mnist-repeats must be 1 or more. Received: 0" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [

@@ -15,7 +15,8 @@ writer is read by the network that never saw them. It prints every writer's accu
 fold's, the spread between folds, and the share of real digits called "not a digit" at several
 thresholds beside the share of marks caught (to calibrate predict.NOT_A_DIGIT_ABOVE). The fold
 networks are kept in --work-dir and reused; `--fold N` trains and measures only fold N, so a long
-recipe can be run a fold at a time.
+recipe can be run a fold at a time. `--train-seed`, `--epochs`, `--train-drawings` and
+`--mnist-repeats` measure a variation of the preset's recipe without changing the package.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import numpy as np
 
 from mnist_cnn.config import PRESETS
 from mnist_cnn.handwriting import (
+    DRAWINGS_PER_DIGIT,
     HELD_OUT_WRITERS,
     draw_like_a_student,
     load_pen_digits,
@@ -186,12 +188,13 @@ def writer_folds(writers, count: int) -> list[tuple[str, ...]]:
     return [tuple(fold) for fold in folds]
 
 
-def pen_drawings(digits, config, directory=None):
+def pen_drawings(digits, config, directory=None, per_digit=DRAWINGS_PER_DIGIT):
     """Every writer's digits drawn for training as `train` draws the training writers'
-    (handwriting.extra_training_data): (images, labels, writers), drawn once for all folds."""
-    from mnist_cnn.handwriting import DRAWINGS_PER_DIGIT, render_for_training
+    (handwriting.extra_training_data), each `per_digit` times: (images, labels, writers), drawn
+    once for all folds."""
+    from mnist_cnn.handwriting import render_for_training
 
-    chosen = digits * DRAWINGS_PER_DIGIT
+    chosen = digits * per_digit
     if config.train_size < 55_000:  # a share, as train() takes
         keep = np.random.default_rng(config.seed).permutation(len(chosen))
         chosen = [chosen[i] for i in keep[: round(len(chosen) * config.train_size / 55_000)]]
@@ -202,18 +205,22 @@ def pen_drawings(digits, config, directory=None):
     return images[drawn], labels[drawn], writers[drawn]
 
 
-def train_for_fold(config, data, fold: tuple[str, ...], drawings):
+def train_for_fold(config, data, fold: tuple[str, ...], drawings, mnist_repeats: int = 1):
     """A network trained with `config`, learning from every writer but those of `fold`
-    (`drawings`: what pen_drawings gives)."""
+    (`drawings`: what pen_drawings gives), each MNIST training image `mnist_repeats` times a
+    round."""
     from mnist_cnn.cli import TerminalProgress
-    from mnist_cnn.training import train
+    from mnist_cnn.training import split_training_data, train
 
-    extra_images = extra_labels = None
+    extra_images, extra_labels = np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)
     if config.real_digits:
         images, labels, writers = drawings
         keep = ~np.isin(writers, fold)
         extra_images, extra_labels = images[keep], labels[keep]
         config = config.replace(real_digits=False)  # added here, without this fold's writers
+    mnist_images, mnist_labels, _, _ = split_training_data(data, config)
+    extra_images = np.concatenate([extra_images] + [mnist_images] * (mnist_repeats - 1))
+    extra_labels = np.concatenate([extra_labels] + [mnist_labels] * (mnist_repeats - 1))
     result = train(
         config, data, [TerminalProgress()], extra_images=extra_images, extra_labels=extra_labels
     )
@@ -226,42 +233,58 @@ def fold_files(work_dir: Path, index: int, count: int) -> tuple[Path, Path]:
     return path, path.with_suffix(".json")
 
 
-def fold_recipe(config, fold: tuple[str, ...]) -> dict:
-    """What a kept fold network was trained with: the config and the writers it never saw."""
-    return {"config": config.to_dict(), "held_out_writers": list(fold)}
+# What a cross-validation can change in a recipe besides its TrainConfig, and the package's own
+# value of each: a kept fold network's recipe names a change only when it differs from these.
+RECIPE_CHANGES = {
+    "train_drawings": DRAWINGS_PER_DIGIT,  # times each training writer's digit is drawn
+    "mnist_repeats": 1,  # times each MNIST training image is seen a round
+}
 
 
-def keep_fold_network(model_file, config, fold, index: int, count: int, work_dir) -> Path:
-    """Keep a network trained elsewhere with `config` and without `fold`'s writers (e.g. the
-    shipped model, for fold 1 of 3) as that fold's network, to be measured and reused."""
+def fold_recipe(config, fold: tuple[str, ...], changes: dict | None = None) -> dict:
+    """What a kept fold network was trained with: the config, the writers it never saw and the
+    recipe's `changes` (RECIPE_CHANGES that differ from the package's, as cross_validate makes
+    them)."""
+    return {"config": config.to_dict(), "held_out_writers": list(fold), **(changes or {})}
+
+
+def keep_fold_network(
+    model_file, config, fold, index: int, count: int, work_dir, changes: dict | None = None
+) -> Path:
+    """Keep a network trained elsewhere with `config` (and `changes`, see fold_recipe) and
+    without `fold`'s writers (e.g. the shipped model, for fold 1 of 3) as that fold's network,
+    to be measured and reused."""
     path, recipe_path = fold_files(work_dir, index, count)
     path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(model_file, path)
-    recipe_path.write_text(json.dumps(fold_recipe(config, fold)))
+    recipe_path.write_text(json.dumps(fold_recipe(config, fold, changes)))
     return path
 
 
 def fold_model(
-    config, data, fold, index: int, count: int, work_dir: Path, drawings, train_missing=True
-):
+    config, data, fold, index: int, count: int, work_dir: Path, drawings, train_missing=True,
+    changes: dict | None = None,
+):  # fmt: skip
     """The fold's network: read back from `work_dir` when the same recipe and writers were
     trained there before (a rerun measures without training again), else trained now (or None
     when not `train_missing`). `data` and `drawings` give MNIST and the pen drawings, called
-    only when the fold is trained."""
+    only when the fold is trained; `changes`: see fold_recipe."""
     from mnist_cnn.storage import load_model_file, save_model_atomic
 
     work_dir.mkdir(parents=True, exist_ok=True)
     path, recipe_path = fold_files(work_dir, index, count)
-    recipe = fold_recipe(config, fold)
+    recipe = fold_recipe(config, fold, changes)
     if path.is_file() and recipe_path.is_file():
         saved = json.loads(recipe_path.read_text())
-        if {key: saved[key] for key in recipe} == recipe:
+        seconds = saved.pop("train_seconds", None)
+        if saved == recipe:
             print(f"fold {index + 1}: reusing {path}", file=sys.stderr)
-            return load_model_file(path), saved.get("train_seconds")
+            return load_model_file(path), seconds
     if not train_missing:
         return None, None
     print(f"fold {index + 1}/{count}: training without {', '.join(fold)}", file=sys.stderr)
-    model, seconds = train_for_fold(config, data(), fold, drawings())
+    repeats = recipe.get("mnist_repeats", 1)
+    model, seconds = train_for_fold(config, data(), fold, drawings(), repeats)
     save_model_atomic(model, path)
     recipe_path.write_text(json.dumps({**recipe, "train_seconds": round(seconds, 1)}))
     return model, seconds
@@ -290,11 +313,22 @@ def cross_validate(args, digits) -> dict:
         config = config.replace(epochs=args.epochs)
     if args.train_seed is not None:
         config = config.replace(seed=args.train_seed)
+    changes = {
+        name: getattr(args, name)
+        for name, usual in RECIPE_CHANGES.items()
+        if getattr(args, name) not in (None, usual)
+    }
+    for name, value in changes.items():
+        if value < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be 1 or more. Received: {value}")
     folds = writer_folds({digit.writer for digit in digits}, args.cross_validate)
     # MNIST and every writer's training drawings, made when a fold first needs them (a rerun
     # with --trained-only and nothing kept says so without reading MNIST)
     data = functools.cache(lambda: load_mnist(args.data_dir))
-    drawings = functools.cache(lambda: pen_drawings(digits, config) if config.real_digits else None)
+    per_digit = changes.get("train_drawings", DRAWINGS_PER_DIGIT)
+    drawings = functools.cache(
+        lambda: pen_drawings(digits, config, per_digit=per_digit) if config.real_digits else None
+    )
     per_writer, per_fold, digit_probabilities, mark_probabilities = {}, [], [], []
     mistakes = defaultdict(int)
 
@@ -303,7 +337,7 @@ def cross_validate(args, digits) -> dict:
             continue
         model, seconds = fold_model(
             config, data, fold, index, len(folds), Path(args.work_dir), drawings,
-            train_missing=not args.trained_only,
+            train_missing=not args.trained_only, changes=changes,
         )  # fmt: skip
         if model is None:
             continue
@@ -345,6 +379,7 @@ def cross_validate(args, digits) -> dict:
     return {
         "preset": args.preset,
         "config": config.to_dict(),
+        "recipe_changes": changes,
         "folds": len(folds),
         "folds_measured": [fold["fold"] for fold in per_fold],
         "digits": total,
@@ -376,9 +411,11 @@ def print_thresholds(rows: list[dict], highest: float) -> None:
 
 
 def print_cross_validation(figures: dict) -> None:
+    changes = "".join(f", {name} {value}" for name, value in figures["recipe_changes"].items())
     print(
         f"cross-validation by writer: preset {figures['preset']} "
-        f"({figures['config']['epochs']} epochs, training seed {figures['config']['seed']}), "
+        f"({figures['config']['epochs']} epochs, training seed {figures['config']['seed']}"
+        f"{changes}), "
         f"{figures['folds']} folds; measured: "
         f"{', '.join(str(fold) for fold in figures['folds_measured'])}"
     )
@@ -441,6 +478,19 @@ def main(argv: list[str] | None = None) -> int:
         metavar="S",
         help="train with this seed instead of the preset's: how much a writer's figure moves "
         "from one training of the same recipe to another",
+    )
+    cross.add_argument(
+        "--train-drawings",
+        type=int,
+        metavar="N",
+        help=f"draw each training writer's digit N times for training (the package's "
+        f"recipe: {DRAWINGS_PER_DIGIT})",
+    )
+    cross.add_argument(
+        "--mnist-repeats",
+        type=int,
+        metavar="N",
+        help="train on each MNIST training image N times a round (the package's recipe: 1)",
     )
     cross.add_argument("--data-dir", help="folder with the MNIST files (or MNIST_DATA_DIR)")
     cross.add_argument(
