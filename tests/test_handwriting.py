@@ -234,6 +234,8 @@ def test_cross_validation_with_more_drawings_or_mnist_repeated_keeps_its_own_net
 
     assert main([*common, "--mnist-repeats", "0"]) == 2
     assert "--mnist-repeats must be 1 or more. Received: 0" in capsys.readouterr().err
+    assert main([*common, "--preset", "quick", "--train-drawings", "8"]) == 2
+    assert "needs a preset that learns from the pen-written digits" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -283,7 +283,7 @@ def fold_model(
     if not train_missing:
         return None, None
     print(f"fold {index + 1}/{count}: training without {', '.join(fold)}", file=sys.stderr)
-    repeats = recipe.get("mnist_repeats", 1)
+    repeats = recipe.get("mnist_repeats", RECIPE_CHANGES["mnist_repeats"])
     model, seconds = train_for_fold(config, data(), fold, drawings(), repeats)
     save_model_atomic(model, path)
     recipe_path.write_text(json.dumps({**recipe, "train_seconds": round(seconds, 1)}))
@@ -321,11 +321,16 @@ def cross_validate(args, digits) -> dict:
     for name, value in changes.items():
         if value < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be 1 or more. Received: {value}")
+    if "train_drawings" in changes and not config.real_digits:
+        raise ValueError(
+            f"--train-drawings needs a preset that learns from the pen-written digits; "
+            f"{args.preset} does not. Received: --train-drawings {changes['train_drawings']}"
+        )
     folds = writer_folds({digit.writer for digit in digits}, args.cross_validate)
     # MNIST and every writer's training drawings, made when a fold first needs them (a rerun
     # with --trained-only and nothing kept says so without reading MNIST)
     data = functools.cache(lambda: load_mnist(args.data_dir))
-    per_digit = changes.get("train_drawings", DRAWINGS_PER_DIGIT)
+    per_digit = changes.get("train_drawings", RECIPE_CHANGES["train_drawings"])
     drawings = functools.cache(
         lambda: pen_drawings(digits, config, per_digit=per_digit) if config.real_digits else None
     )
@@ -484,13 +489,14 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         metavar="N",
         help=f"draw each training writer's digit N times for training (the package's "
-        f"recipe: {DRAWINGS_PER_DIGIT})",
+        f"recipe: {RECIPE_CHANGES['train_drawings']})",
     )
     cross.add_argument(
         "--mnist-repeats",
         type=int,
         metavar="N",
-        help="train on each MNIST training image N times a round (the package's recipe: 1)",
+        help=f"train on each MNIST training image N times a round (the package's recipe: "
+        f"{RECIPE_CHANGES['mnist_repeats']})",
     )
     cross.add_argument("--data-dir", help="folder with the MNIST files (or MNIST_DATA_DIR)")
     cross.add_argument(
