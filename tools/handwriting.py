@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_cnn.config import PRESETS
+from mnist_cnn.config import IMAGE_SIZE, PRESETS
 from mnist_cnn.handwriting import (
     DRAWINGS_PER_DIGIT,
     HELD_OUT_WRITERS,
@@ -188,7 +188,7 @@ def writer_folds(writers, count: int) -> list[tuple[str, ...]]:
     return [tuple(fold) for fold in folds]
 
 
-def pen_drawings(digits, config, directory=None, per_digit=DRAWINGS_PER_DIGIT):
+def pen_drawings(digits, config, per_digit: int):
     """Every writer's digits drawn for training as `train` draws the training writers'
     (handwriting.extra_training_data), each `per_digit` times: (images, labels, writers), drawn
     once for all folds."""
@@ -212,7 +212,8 @@ def train_for_fold(config, data, fold: tuple[str, ...], drawings, mnist_repeats:
     from mnist_cnn.cli import TerminalProgress
     from mnist_cnn.training import split_training_data, train
 
-    extra_images, extra_labels = np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)
+    extra_images = np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    extra_labels = np.zeros(0, np.uint8)
     if config.real_digits:
         images, labels, writers = drawings
         keep = ~np.isin(writers, fold)
@@ -332,7 +333,7 @@ def cross_validate(args, digits) -> dict:
     data = functools.cache(lambda: load_mnist(args.data_dir))
     per_digit = changes.get("train_drawings", RECIPE_CHANGES["train_drawings"])
     drawings = functools.cache(
-        lambda: pen_drawings(digits, config, per_digit=per_digit) if config.real_digits else None
+        lambda: pen_drawings(digits, config, per_digit) if config.real_digits else None
     )
     per_writer, per_fold, digit_probabilities, mark_probabilities = {}, [], [], []
     mistakes = defaultdict(int)
