@@ -3,10 +3,11 @@
 import streamlit as st
 
 from mnist_cnn.ui.classroom import get_jobs
-from mnist_cnn.ui.server import keep_tensorflow_warm
+from mnist_cnn.ui.server import deliver_finished_runs, keep_tensorflow_warm
 
 st.set_page_config(page_title="MNIST CNN studio", page_icon=":material/draw:", layout="wide")
 keep_tensorflow_warm()  # no keras.backend.clear_session() after every run (see its docstring)
+deliver_finished_runs()  # a run's output is sent even when the next rerun comes at once
 # The first page served (any page) starts the trainer, which loads TensorFlow and MNIST while
 # the class reads, so the first Start trains at once. Later calls cost nothing.
 get_jobs().warm_up()
