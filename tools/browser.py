@@ -352,17 +352,24 @@ def undo_canvas(page, key: str = "canvas", *, touch: bool = False) -> None:
     press_canvas_button(page, "Undo", key, touch=touch)
 
 
+# How many pixels of a canvas element are bright (drawn in white): 0 when empty.
+INK_JS = """canvas => {
+  const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let bright = 0;
+  for (let i = 0; i < pixels.length; i += 4) bright += pixels[i] > 127;
+  return bright;
+}"""
+
+
+def drawing_layer(page, key: str = "canvas"):
+    """The locator of the canvas element the strokes are painted on."""
+    return page.locator(f".st-key-{key} canvas.lower-canvas.dc-canvas")
+
+
 def canvas_ink(page, key: str = "canvas") -> int:
     """How many pixels of the canvas on screen are bright (drawn in white): 0 when empty."""
     wait_for_one_canvas(page, key)
-    return page.locator(f".st-key-{key} canvas.lower-canvas.dc-canvas").evaluate(
-        """canvas => {
-          const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-          let bright = 0;
-          for (let i = 0; i < pixels.length; i += 4) bright += pixels[i] > 127;
-          return bright;
-        }"""
-    )
+    return drawing_layer(page, key).evaluate(INK_JS)
 
 
 def settled_ink(page, expected: int, key: str = "canvas", timeout_s: float = 10) -> int:

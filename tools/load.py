@@ -42,6 +42,7 @@ import numpy as np
 
 from tools.browser import (
     IDLE_JS,
+    INK_JS,
     ONE_STROKE_DIGITS,
     PREDICTION,
     ROUND_TRIP_JS,
@@ -50,6 +51,7 @@ from tools.browser import (
     VIEWPORT,
     canvas_button,
     canvas_locator,
+    drawing_layer,
     launch_options,
     one_stroke,
     start_app,
@@ -106,6 +108,14 @@ async def clear_canvas(page) -> None:
         polling=100,
     )
     await wait_idle(page)
+    # and, as a student would, until the canvas shows itself empty: it paints the cleared drawing
+    # a moment after the run (later in a busy browser), and a stroke drawn before is wiped with it
+    layer = drawing_layer(page)
+    for _ in range(TIMEOUT_MS // 100):
+        if await layer.evaluate(INK_JS) == 0:
+            return
+        await page.wait_for_timeout(100)
+    raise TimeoutError("the canvas still showed ink 60 s after Clear")
 
 
 async def draw(page, strokes) -> None:
