@@ -23,6 +23,7 @@ from tests.browser.conftest import training_env
 from tools.browser import (
     app_exceptions,
     canvas_ink,
+    canvas_locator,
     clear_canvas,
     draw_strokes,
     open_app,
@@ -150,7 +151,7 @@ def picker_looks(page) -> bytes:
 
 def test_a_keyboard_alone_gets_a_digit_read_and_follows_it_inside(app_url, page):
     open_app(page, app_url)
-    canvas = page.locator(".st-key-canvas canvas.upper-canvas")
+    canvas = canvas_locator(page)
     # what it is, and the way round (the page labels the canvas a moment after it appears)
     expect(canvas).to_have_attribute("aria-label", re.compile("Drawing canvas"))
     assert PICKER_LABEL in canvas.get_attribute("aria-label")

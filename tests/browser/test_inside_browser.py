@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from tools.browser import app_exceptions, draw_strokes, open_app, wait_for_rerun
+from tools.browser import app_exceptions, canvas_locator, draw_strokes, open_app, wait_for_rerun
 from tools.strokes import digit_strokes
 
 PREDICTED = re.compile(r"(\d) · (\d+)% sure")
@@ -85,7 +85,7 @@ def test_presenter_mode_makes_text_larger_and_the_canvas_still_draws(inside_url,
     assert not page.locator('[data-testid="stToolbar"]').is_visible()
 
     # the canvas is shown larger; strokes must still land where the pointer goes
-    box = page.locator(f".st-key-{CANVAS} canvas.upper-canvas").bounding_box()
+    box = canvas_locator(page, CANVAS).bounding_box()
     assert box["width"] >= 1.3 * 280
     draw_strokes(page, digit_strokes(2, np.random.default_rng(4)), key=CANVAS)
     assert PREDICTED.match(prediction_text(page))[1] == "2"
