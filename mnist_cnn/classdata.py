@@ -35,6 +35,7 @@ import numpy as np
 from PIL import Image
 
 from mnist_cnn import settings
+from mnist_cnn.data import as_uint8
 from mnist_cnn.handwriting import NOT_A_DIGIT
 from mnist_cnn.storage import now_iso, write_json_atomic, write_temporary
 
@@ -318,28 +319,13 @@ def _label(value, name: str) -> int:
     return int(value)
 
 
-def _as_uint8(array: np.ndarray, name: str) -> np.ndarray:
-    """uint8 as it is; floats in [0, 1] scaled to 0-255; anything else refused."""
-    if array.dtype == np.uint8:
-        return array
-    if array.dtype.kind != "f":
-        raise ValueError(
-            f"{name} must be uint8 or float in [0, 1]. Received: {name}.dtype={array.dtype}"
-        )
-    if not np.isfinite(array).all() or array.min(initial=0) < 0 or array.max(initial=0) > 1:
-        raise ValueError(
-            f"{name} must be finite, in [0, 1]. Received: {name} with NaN, inf or out of range"
-        )
-    return np.round(array * 255).astype(np.uint8)
-
-
 def _image28(image28) -> np.ndarray:
     array = np.asarray(image28)
     if array.shape == (28, 28, 1):
         array = array[..., 0]
     if array.shape != (28, 28):
         raise ValueError(f"image28 must be 28x28. Received: image28.shape={array.shape}")
-    return _as_uint8(array, "image28")
+    return as_uint8(array, "image28")
 
 
 def _png_bytes(original) -> bytes:
@@ -359,7 +345,7 @@ def _png_bytes(original) -> bytes:
             f"original must be 1 to {MAX_SIDE} pixels a side. Received: original.shape={array.shape}"
         )
     buffer = io.BytesIO()
-    Image.fromarray(_as_uint8(array, "original")).save(buffer, format="PNG")
+    Image.fromarray(as_uint8(array, "original")).save(buffer, format="PNG")
     return buffer.getvalue()
 
 

@@ -50,6 +50,22 @@ HOW_TO_GET = (
 )
 
 
+def as_uint8(array: np.ndarray, name: str) -> np.ndarray:
+    """Images as uint8 0-255, as MNIST keeps them: uint8 as it is; floats in [0, 1] (what
+    `preprocess` gives) scaled to 0-255; anything else refused, naming `name`."""
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype.kind != "f":
+        raise ValueError(
+            f"{name} must be uint8 or float in [0, 1]. Received: {name}.dtype={array.dtype}"
+        )
+    if not np.isfinite(array).all() or array.min(initial=0) < 0 or array.max(initial=0) > 1:
+        raise ValueError(
+            f"{name} must be finite, in [0, 1]. Received: {name} with NaN, inf or out of range"
+        )
+    return np.round(array * 255).astype(np.uint8)
+
+
 class DataError(ValueError):
     """MNIST could not be found or a file is not what it should be."""
 

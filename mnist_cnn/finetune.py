@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from mnist_cnn.config import TrainConfig
-from mnist_cnn.data import MnistData
+from mnist_cnn.data import MnistData, as_uint8
 from mnist_cnn.handwriting import (
     HELD_OUT_WRITERS,
     NOT_A_DIGIT,
@@ -35,11 +35,25 @@ from mnist_cnn.training import TrainResult, make_train_step, split_training_data
 
 STEPS = 150  # gradient steps: a few seconds, less than a `quick` run
 BATCH_SIZE = 128
-CLASS_PER_BATCH = 32  # of each batch, this many are the class's drawings (a quarter)
+CLASS_PER_BATCH = 32  # of each batch, this many are the class's drawings (a quarter), when
+# they cover every digit; fewer when they cover fewer (see class_places)
 LEARNING_RATE = 5e-4  # the first step size, decaying to zero by the last step
 MNIST_SAMPLE = 10_000  # MNIST training images mixed in
 OTHERS_SHARE = 0.05  # the share of the pen-written digits and marks training uses, mixed in
 EPOCHS = 3  # progress is reported in this many rounds, each of STEPS / EPOCHS steps
+
+
+def class_places(class_labels: np.ndarray) -> int:
+    """How many images of each batch are the class's drawings: CLASS_PER_BATCH when they cover
+    all ten digits, a tenth of that for each label they hold (at least one).
+
+    A class often saves only the digits the model got wrong, say one student's 1s. With a
+    quarter of every batch 1s, the network would learn that much more is a 1 (in one test, 13
+    of 40 ordinary 7s were read as 1 afterwards); with three places a batch it learns those 1s
+    and keeps reading 7s.
+    """
+    labels = len(np.unique(class_labels))
+    return max(1, min(CLASS_PER_BATCH, round(CLASS_PER_BATCH * labels / 10)))
 
 
 def finetune(
@@ -56,13 +70,14 @@ def finetune(
     """Fine-tune `model` (changed in place, and returned in the result) on the class's drawings.
 
     config: the network's hyperparameters (its augmentation settings vary the images; the
-    variation is always on). class_images: (N, 28, 28) uint8; class_labels: digits 0-9 and,
-    for a network with 11 outputs, NOT_A_DIGIT. Drawings labelled NOT_A_DIGIT are left out for
-    a network without that output. held_out_writers: pen-written digits never mixed in (those
-    the network was not trained on: see handwriting.split_by_writer).
+    variation is always on). class_images: (N, 28, 28), uint8 or floats in [0, 1] (as
+    `preprocess` gives); class_labels: digits 0-9 and, for a network with 11 outputs,
+    NOT_A_DIGIT. Drawings labelled NOT_A_DIGIT are left out for a network without that output.
+    held_out_writers: pen-written digits never mixed in (those the network was not trained on:
+    see handwriting.split_by_writer).
     """
     outputs = int(model.outputs[0].shape[-1])
-    class_images = np.asarray(class_images, np.uint8).reshape(-1, 28, 28)
+    class_images = as_uint8(np.asarray(class_images), "class_images").reshape(-1, 28, 28)
     class_labels = np.asarray(class_labels, np.uint8).reshape(-1)
     if len(class_images) != len(class_labels):
         raise ValueError(
@@ -98,7 +113,7 @@ def finetune(
     other_labels.append(labels)
     images = np.concatenate([class_images, *other_images])
     labels = np.concatenate([class_labels, *other_labels])
-    class_count = len(class_images)
+    class_count, places = len(class_images), class_places(class_labels)
 
     optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(LEARNING_RATE, STEPS))
     train_step = make_train_step(
@@ -121,8 +136,8 @@ def finetune(
             step = (epoch - 1) * steps_per_epoch + batch
             indices = np.concatenate(
                 [
-                    rng.integers(0, class_count, CLASS_PER_BATCH),
-                    rng.integers(class_count, len(images), BATCH_SIZE - CLASS_PER_BATCH),
+                    rng.integers(0, class_count, places),
+                    rng.integers(class_count, len(images), BATCH_SIZE - places),
                 ]
             ).astype(np.int32)
             loss, right = train_step(indices, np.array([config.seed, step], np.int32))

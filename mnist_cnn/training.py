@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from mnist_cnn.config import TrainConfig
-from mnist_cnn.data import MnistData
+from mnist_cnn.data import MnistData, as_uint8
 from mnist_cnn.evaluation import evaluate
 from mnist_cnn.handwriting import extra_training_data
 from mnist_cnn.model import build_model
@@ -176,8 +176,8 @@ def train(
 ) -> TrainResult:
     """Train a new network. Same config and data give the same model.
 
-    extra_images/extra_labels: more (N, 28, 28) uint8 images to train on, such as a class's own
-    drawings. precision: "float32", "mixed_bfloat16", or "auto" (bfloat16 only where the CPU has
+    extra_images/extra_labels: more (N, 28, 28) images (uint8, or floats in [0, 1]) to train
+    on, such as a class's own drawings. precision: "float32", "mixed_bfloat16", or "auto" (bfloat16 only where the CPU has
     fast bf16 units); the model returned always computes in float32. handwriting_dir: the
     pen-written digits' folder for `real_digits` (None: MNIST_CNN_HANDWRITING_DIR).
     """
@@ -205,7 +205,9 @@ def train(
                 "Images labelled 'not a digit' (10) need a network with that output: set "
                 "not_a_digit, or leave them out. Received: extra_labels with 10"
             )
-        train_images = np.concatenate([train_images, np.asarray(extra_images, np.uint8)])
+        train_images = np.concatenate(
+            [train_images, as_uint8(np.asarray(extra_images), "extra_images")]
+        )
         train_labels = np.concatenate([train_labels, np.asarray(extra_labels, np.uint8)])
     count = len(train_images)
     batches_per_epoch = math.ceil(count / config.batch_size)

@@ -46,6 +46,14 @@ def digit_strokes(digit: int, rng: np.random.Generator) -> list[Stroke]:
     return _place(wobbly, rng)
 
 
+def long_flag_one(rng: np.random.Generator) -> list[Stroke]:
+    """A 1 with a long flag, reaching well left of the stem, as some people write it (one of
+    the pen-written digits' writers does): networks that learned from MNIST read it as a 7.
+    Wobbled, slanted and placed like digit_strokes's digits."""
+    glyph = [_stroke(_line((-0.2, 0.25), (0.32, 0.0)), _line((0.32, 0.0), (0.32, 1.0)))]
+    return _place([_jitter(stroke, rng) for stroke in glyph], rng)
+
+
 def render_strokes(
     strokes: list[Stroke],
     size: int = 280,
