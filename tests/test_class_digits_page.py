@@ -74,7 +74,7 @@ def test_the_gallery_and_the_scores(class_dir, shipped_model):
     scores = {metric.label: metric.value for metric in block(app, "scores").get("metric")}
     everything = f"{100 * store.accuracy(predictor):.1f}%"
     held_out = f"{100 * store.accuracy(predictor, 'held_out'):.1f}%"
-    mnist = f"{100 * ModelStore().shipped().test_accuracy:.1f}%"
+    mnist = f"{100 * ModelStore().shipped().test_accuracy:.2f}%"
     assert scores == {
         "all 6 class drawings": everything,
         "the 1 held-out drawings": held_out,
@@ -269,33 +269,33 @@ def test_the_teacher_may_delete_every_drawing_at_once(class_dir, monkeypatch):
     assert ClassDigits(class_dir).entries() == [] and (class_dir / "notes.txt").exists()
 
 
+class FinishedFineTunes(RecordingJobs):
+    """Stands in for the trainer: each request becomes a run that has ended, with a fine-tune's
+    figures."""
+
+    def submit(self, request):
+        from mnist_cnn.status import Status
+        from mnist_cnn.storage import ASSETS_DIR
+
+        self.requests.append(request)
+        record = self.store.new_run(request.name, request.config, status=Status.FINISHED)
+        record.fine_tune = {**request.fine_tune, "class_drawings": 4, "held_out_drawings": 1,
+                            "held_out_before": 0.0, "held_out_after": 1.0,
+                            "mnist_before": 0.9956}  # fmt: skip
+        record.test_accuracy, record.train_seconds = 0.9949, 3.2
+        (Path(record.directory) / "model.keras").write_bytes(
+            (ASSETS_DIR / "model.keras").read_bytes()
+        )
+        self.store.update(record)
+        return SimpleNamespace(id=record.id, queue_position=None)
+
+
 def test_teach_it_our_handwriting_queues_a_fine_tune_then_offers_the_new_model(
     class_dir, hand_jobs, tmp_path
 ):
     """The button submits a fine-tune of the model in use to the job back end; once the run
     has ended, the page shows its figures and "Use this model" switches to it."""
-    from mnist_cnn.status import Status
-    from mnist_cnn.storage import ASSETS_DIR
-
     models = ModelStore()
-
-    class FinishedFineTunes(RecordingJobs):
-        """Stands in for the trainer: each request becomes a run that has ended, with a
-        fine-tune's figures."""
-
-        def submit(self, request):
-            self.requests.append(request)
-            record = models.new_run(request.name, request.config, status=Status.FINISHED)
-            record.fine_tune = {**request.fine_tune, "class_drawings": 4, "held_out_drawings": 1,
-                                "held_out_before": 0.0, "held_out_after": 1.0,
-                                "mnist_before": 0.9956}  # fmt: skip
-            record.test_accuracy, record.train_seconds = 0.9949, 3.2
-            (Path(record.directory) / "model.keras").write_bytes(
-                (ASSETS_DIR / "model.keras").read_bytes()
-            )
-            models.update(record)
-            return SimpleNamespace(id=record.id, queue_position=None)
-
     jobs = FinishedFineTunes(models)
     hand_jobs(jobs)
     app = page("pages/class_digits.py").run()
@@ -312,9 +312,30 @@ def test_teach_it_our_handwriting_queues_a_fine_tune_then_offers_the_new_model(
     assert request.fine_tune["class_dir"] == str(class_dir)
     assert "learned from 4 drawings" in app.success[0].value
     assert "0.0% → 100.0%" in app.success[0].value
+    assert "MNIST test: 99.56% → 99.49%." in app.success[0].value
     new_id = models.list()[1].id
     assert models.active_id() == "shipped"
-    app.button(key="activate").click().run()
+    app.button(key="teach-use").click().run()
+    assert not app.exception
+    assert models.active_id() == new_id
+
+
+def test_the_train_page_teaches_the_model_in_use_too(class_dir, hand_jobs):
+    """Beside adding the drawings to a new training, the Train page offers the quicker way, the
+    same "Teach it our handwriting"; its figures and "Use this model" show there too, beside the
+    runs list's own "Use this model"."""
+    models = ModelStore()
+    jobs = FinishedFineTunes(models)
+    hand_jobs(jobs)
+    fill(ClassDigits(class_dir), [0, 1, 2, 3, 4])
+    app = page("pages/train.py").run()
+    assert not app.exception
+    app.button(key="teach").click().run()
+    assert not app.exception
+    assert jobs.requests[0].fine_tune["base_model_id"] == "shipped"
+    assert "learned from 4 drawings" in app.success[0].value
+    new_id = models.list()[1].id
+    app.button(key="teach-use").click().run()
     assert not app.exception
     assert models.active_id() == new_id
 

@@ -36,8 +36,8 @@ TEACH_ERROR = "teach-error"  # session state: why it could not start
 TEACH_LABEL = "Teach it our handwriting"  # the section and its button; the Draw page names it
 
 
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{100 * value:.1f}%"
+def percent(value: float | None, decimals: int = 1) -> str:
+    return "—" if value is None else f"{100 * value:.{decimals}f}%"
 
 
 def thumbnail(entry: Entry, as_drawn: bool) -> np.ndarray:
@@ -83,7 +83,7 @@ def show_scores(record, predictor, entries: list[Entry]) -> None:
             help=f"Every {HELD_OUT_EVERY}th drawing (#{HELD_OUT_EVERY}, #{2 * HELD_OUT_EVERY}, …) "
             "is never trained on: it shows how well the model reads handwriting it has not seen.",
         )
-        mnist.metric("10,000 MNIST test digits", percent(record.test_accuracy))
+        mnist.metric("10,000 MNIST test digits", percent(record.test_accuracy, 2))
     if not held_out:
         st.caption(
             f"No held-out drawings yet: drawing #{HELD_OUT_EVERY} will be the first one kept "
@@ -179,15 +179,19 @@ def percent_change(details: dict, before: str, after: str) -> str:
     return f"{percent(details.get(before))} → {percent(details.get(after))}"
 
 
-def teach_progress() -> None:
+def teach_progress(live: bool = True) -> None:
     """The fine-tune this browser started: live while it waits or runs (queue place, progress,
-    Stop: train_live.follow_run), then its figures and "Use this model"."""
+    Stop: train_live.follow_run), then its figures and "Use this model". live=False: a page
+    that shows every run live already (Train) only says where to look."""
     job_id = st.session_state.get(TEACH_JOB)
     if not job_id:
         return
     job = get_jobs().get(job_id)
     if job is not None and job.status.is_active:
-        follow_run(job_id)  # reruns the page when it ends
+        if live:
+            follow_run(job_id)  # reruns the page when it ends
+        else:
+            st.caption("Learning now: its progress and Stop are at the top of the page.")
         return
     with st.container(key="teach-progress"):
         try:
@@ -204,13 +208,15 @@ def teach_progress() -> None:
             f"{record.train_seconds or 0:.1f} s. The {details.get('held_out_drawings', 0)} "
             "held-out drawings (never learned from): "
             f"{percent_change(details, 'held_out_before', 'held_out_after')}; "
-            f"MNIST test: {percent(details.get('mnist_before'))} → {percent(record.test_accuracy)}."
+            f"MNIST test: {percent(details.get('mnist_before'), 2)} → "
+            f"{percent(record.test_accuracy, 2)}."
         )
-        use_button(record, model_for_me(get_store()))
+        use_button(record, model_for_me(get_store()), key="teach-use")
 
 
-def teach_section(record: ModelRecord, entries: list[Entry]) -> None:
-    """The button that fine-tunes the model on the class's drawings, and its progress."""
+def teach_section(record: ModelRecord, entries: list[Entry], live: bool = True) -> None:
+    """The button that fine-tunes the model on the class's drawings, and its progress (live:
+    see teach_progress)."""
     st.subheader(TEACH_LABEL)
     training = [entry for entry in entries if not entry.held_out]
     st.caption(
@@ -230,7 +236,7 @@ def teach_section(record: ModelRecord, entries: list[Entry]) -> None:
     )
     if TEACH_ERROR in st.session_state:
         st.error(st.session_state.pop(TEACH_ERROR))
-    teach_progress()
+    teach_progress(live)
 
 
 def page() -> None:

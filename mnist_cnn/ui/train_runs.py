@@ -20,12 +20,13 @@ from mnist_cnn.ui.names import file_name
 from mnist_cnn.ui.train_parts import runs_table
 
 
-def use_button(record: ModelRecord, active_id: str) -> None:
+def use_button(record: ModelRecord, active_id: str, key: str = "activate") -> None:
+    """ "Use this model" for `record` (for the class, or for this browser only)."""
     for_everyone = can_switch_for_everyone()
     if st.button(
         "Use this model" if for_everyone else "Use this model (just me)",
         disabled=not record.has_model or record.id == active_id,
-        key="activate",
+        key=key,
         help="Every page uses it, in every browser."
         if for_everyone
         else "Only this browser uses it; the teacher chooses the model for the class.",
