@@ -35,25 +35,30 @@ from mnist_cnn.training import TrainResult, make_train_step, split_training_data
 
 STEPS = 150  # gradient steps: a few seconds, less than a `quick` run
 BATCH_SIZE = 128
-CLASS_PER_BATCH = 32  # of each batch, this many are the class's drawings (a quarter), when
-# they cover every digit; fewer when they cover fewer (see class_places)
+CLASS_PER_DIGIT = 3  # of each batch, places for each label the class's drawings hold (30 for
+# all ten digits: about a quarter; see class_batch)
 LEARNING_RATE = 5e-4  # the first step size, decaying to zero by the last step
 MNIST_SAMPLE = 10_000  # MNIST training images mixed in
 OTHERS_SHARE = 0.05  # the share of the pen-written digits and marks training uses, mixed in
 EPOCHS = 3  # progress is reported in this many rounds, each of STEPS / EPOCHS steps
 
 
-def class_places(class_labels: np.ndarray) -> int:
-    """How many images of each batch are the class's drawings: CLASS_PER_BATCH when they cover
-    all ten digits, a tenth of that for each label they hold (at least one).
+def class_batch(class_labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The class's drawings in one batch, as indices into class_labels: CLASS_PER_DIGIT places
+    for each label they hold, each filled with one of that label's drawings at random.
 
-    A class often saves only the digits the model got wrong, say one student's 1s. With a
-    quarter of every batch 1s, the network would learn that much more is a 1 (in one test, 13
-    of 40 ordinary 7s were read as 1 afterwards); with three places a batch it learns those 1s
-    and keeps reading 7s.
+    A class often saves only what the model got wrong (say one student's 1s), and more of some
+    digits than of others. Places per label, not per drawing, keep the batch's digits balanced:
+    when four 1s filled a quarter of every batch, the network learned that much more is a 1 (13
+    of 40 ordinary 7s were read as 1 afterwards); with three places it learns those 1s and
+    keeps reading 7s.
     """
-    labels = len(np.unique(class_labels))
-    return max(1, min(CLASS_PER_BATCH, round(CLASS_PER_BATCH * labels / 10)))
+    return np.concatenate(
+        [
+            rng.choice(np.flatnonzero(class_labels == label), CLASS_PER_DIGIT)
+            for label in np.unique(class_labels)
+        ]
+    )
 
 
 def finetune(
@@ -113,7 +118,7 @@ def finetune(
     other_labels.append(labels)
     images = np.concatenate([class_images, *other_images])
     labels = np.concatenate([class_labels, *other_labels])
-    class_count, places = len(class_images), class_places(class_labels)
+    class_count = len(class_images)
 
     optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(LEARNING_RATE, STEPS))
     train_step = make_train_step(
@@ -134,12 +139,9 @@ def finetune(
         seen = loss_sum = correct = 0
         for batch in range(1, steps_per_epoch + 1):
             step = (epoch - 1) * steps_per_epoch + batch
-            indices = np.concatenate(
-                [
-                    rng.integers(0, class_count, places),
-                    rng.integers(class_count, len(images), BATCH_SIZE - places),
-                ]
-            ).astype(np.int32)
+            mine = class_batch(class_labels, rng)
+            others = rng.integers(class_count, len(images), BATCH_SIZE - len(mine))
+            indices = np.concatenate([mine, others]).astype(np.int32)
             loss, right = train_step(indices, np.array([config.seed, step], np.int32))
             seen += len(indices)
             loss_sum += float(loss) * len(indices)

@@ -195,7 +195,7 @@ def test_fine_tuning_on_one_misread_digit_keeps_the_other_digits(folders, mnist)
     """A class often saves only what the model got wrong: here four 1s with a long flag, which
     the shipped model reads as 7. After fine-tuning on them, new 1s of that kind read as 1 and
     ordinary 7s still read as 7 (with a quarter of every batch those 1s, 13 of these 40 sevens
-    were read as 1: finetune.class_places gives one digit's drawings fewer places)."""
+    were read as 1: finetune.class_batch gives each digit of the class's drawings 3 places)."""
     from mnist_cnn.finetune import finetune
     from mnist_cnn.predict import Predictor
     from mnist_cnn.storage import ModelStore
@@ -215,6 +215,18 @@ def test_fine_tuning_on_one_misread_digit_keeps_the_other_digits(folders, mnist)
     after = Predictor(result.model)
     assert read_as(after, ones).count(1) >= 32
     assert read_as(after, sevens).count(7) >= 37
+
+
+def test_each_digit_of_the_class_drawings_gets_the_same_places_in_a_batch():
+    from mnist_cnn.finetune import CLASS_PER_DIGIT, class_batch
+
+    labels = np.array([1] * 20 + [4] * 2, np.uint8)  # twenty 1s saved, and two 4s
+    rng = np.random.default_rng(0)
+    batch = class_batch(labels, rng)
+    assert sorted(labels[batch]) == [1] * CLASS_PER_DIGIT + [4] * CLASS_PER_DIGIT
+    many = np.concatenate([class_batch(labels, rng) for _ in range(200)])
+    assert set(many[labels[many] == 4]) == {20, 21}
+    assert set(many[labels[many] == 1]) == set(range(20))  # every drawing has its turn
 
 
 def test_fine_tuning_refuses_images_that_are_not_pictures(folders, mnist):
