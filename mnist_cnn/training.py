@@ -177,9 +177,10 @@ def train(
     """Train a new network. Same config and data give the same model.
 
     extra_images/extra_labels: more (N, 28, 28) images (uint8, or floats in [0, 1]) to train
-    on, such as a class's own drawings. precision: "float32", "mixed_bfloat16", or "auto" (bfloat16 only where the CPU has
-    fast bf16 units); the model returned always computes in float32. handwriting_dir: the
-    pen-written digits' folder for `real_digits` (None: MNIST_CNN_HANDWRITING_DIR).
+    on, such as a class's own drawings. precision: "float32", "mixed_bfloat16", or "auto"
+    (bfloat16 only where the CPU has fast bf16 units); the model returned always computes in
+    float32. handwriting_dir: the pen-written digits' folder for `real_digits` (None:
+    MNIST_CNN_HANDWRITING_DIR).
     """
     if precision not in ("auto", "float32", "mixed_bfloat16"):
         raise ValueError(

@@ -21,7 +21,7 @@ from mnist_cnn.ui.train_parts import runs_table
 
 
 def use_button(record: ModelRecord, active_id: str, key: str = "activate") -> None:
-    """ "Use this model" for `record` (for the class, or for this browser only)."""
+    """The button that makes `record` the model in use (the class's, or this browser's own)."""
     for_everyone = can_switch_for_everyone()
     if st.button(
         "Use this model" if for_everyone else "Use this model (just me)",
