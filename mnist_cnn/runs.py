@@ -25,8 +25,10 @@ from mnist_cnn.status import Status
 from mnist_cnn.storage import (
     HOST,
     MAX_NAME_LENGTH,
+    SHIPPED_ID,
     ModelFileError,
     ModelRecord,
+    ModelStore,
     library_versions,
     load_model_file,
     save_model_file,
@@ -147,6 +149,16 @@ def finetune_request(base: ModelRecord, class_dir, model_path=None) -> dict:
     }
 
 
+def base_model_path(details: dict) -> Path:
+    """Where the model a fine-tune starts from is, here: the path its request names, or, for the
+    shipped model when that path is not here, this machine's own copy (a cluster worker's
+    checkout may live in another folder than the app server's)."""
+    path = Path(details["base_model_path"])
+    if not path.is_file() and details.get("base_model_id") == SHIPPED_ID:
+        return ModelStore().shipped().model_path
+    return path
+
+
 def finetune_run(
     request: TrainRequest,
     data: MnistData,
@@ -171,7 +183,7 @@ def finetune_run(
     record.fine_tune = details
 
     def fine_tune_model() -> TrainResult:
-        model = load_model_file(details["base_model_path"])
+        model = load_model_file(base_model_path(details))
         class_digits = ClassDigits(details["class_dir"])
         training, held_out = class_digits.entries("train"), class_digits.entries("held_out")
         details["class_drawings"], details["held_out_drawings"] = len(training), len(held_out)

@@ -111,6 +111,35 @@ def test_the_queue_keeps_its_order_and_a_queued_run_can_be_cancelled(servers, da
     first.stop(busy[1].id)
 
 
+def test_teach_it_our_handwriting_runs_on_the_cluster(servers, tmp_path):
+    """A fine-tune of the shipped model goes to a worker like a training run. The request names
+    the app server's copy of the shipped model; a worker whose checkout lives elsewhere (here:
+    a path that does not exist) uses its own copy."""
+    from mnist_cnn.classdata import ClassDigits
+    from mnist_cnn.preprocess import preprocess
+    from mnist_cnn.runs import finetune_name, finetune_request
+    from tools.strokes import digit_strokes, render_strokes
+
+    first, second = servers
+    class_digits = ClassDigits(tmp_path / "class")  # beside the models folder, as in a class
+    for number, digit in enumerate([1, 7, 1, 7, 3]):
+        strokes = digit_strokes(digit, np.random.default_rng(number))
+        original = np.asarray(render_strokes(strokes, background="transparent"))
+        class_digits.add(original, preprocess(original).image, digit, digit, "shipped")
+    base = first.store.shipped()
+    fine_tune = finetune_request(base, class_digits.root)
+    fine_tune["base_model_path"] = "/where/the/app/server/lives/assets/model.keras"
+    request = TrainRequest(base.config, finetune_name(base.name), "alice", fine_tune=fine_tune)
+    job = first.submit(request)
+    done = second.wait(job.id, TIMEOUT * 5)
+    assert done.status == "finished", done.error
+    assert done.progress.epochs == 3  # the fine-tune's rounds, reported from the worker
+    record = second.store.get(job.id)
+    assert record.name == "Shipped: accurate preset + class handwriting"
+    assert record.fine_tune["class_drawings"] == 4 and record.fine_tune["held_out_drawings"] == 1
+    assert record.has_model and record.test_accuracy >= 0.99 and record.pid != os.getpid()
+
+
 def test_a_failing_run_is_reported_with_its_error(servers):
     first, second = servers
     images = np.zeros((3, 5, 5), np.uint8)  # not 28x28: training refuses them on the worker
