@@ -116,16 +116,12 @@ def test_teach_it_our_handwriting_runs_on_the_cluster(servers, tmp_path):
     the app server's copy of the shipped model; a worker whose checkout lives elsewhere (here:
     a path that does not exist) uses its own copy."""
     from mnist_cnn.classdata import ClassDigits
-    from mnist_cnn.preprocess import preprocess
     from mnist_cnn.runs import finetune_name, finetune_request
-    from tools.strokes import digit_strokes, render_strokes
+    from tests.test_class_digits_page import fill
 
     first, second = servers
     class_digits = ClassDigits(tmp_path / "class")  # beside the models folder, as in a class
-    for number, digit in enumerate([1, 7, 1, 7, 3]):
-        strokes = digit_strokes(digit, np.random.default_rng(number))
-        original = np.asarray(render_strokes(strokes, background="transparent"))
-        class_digits.add(original, preprocess(original).image, digit, digit, "shipped")
+    fill(class_digits, [1, 7, 1, 7, 3])
     base = first.store.shipped()
     fine_tune = finetune_request(base, class_digits.root)
     fine_tune["base_model_path"] = "/where/the/app/server/lives/assets/model.keras"
