@@ -115,7 +115,7 @@ async def clear_canvas(page) -> None:
         if await layer.evaluate(INK_JS) == 0:
             return
         await page.wait_for_timeout(100)
-    raise TimeoutError("the canvas still showed ink 60 s after Clear")
+    raise TimeoutError(f"the canvas still showed ink {TIMEOUT_MS // 1000} s after Clear")
 
 
 async def draw(page, strokes) -> None:
