@@ -212,6 +212,26 @@ class TrainConfig:
         "How strongly the strokes of a varied image are made thicker or thinner (0 = never).",
         low=0.0, high=0.95, step=0.05,
     )  # fmt: skip
+    plain_epochs: int = setting(
+        0,
+        "Data",
+        "Last rounds with the images as they are",
+        "With varied images, this many rounds at the end learn from the images unvaried, so "
+        "the network settles on clean digits. 0: every round is varied.",
+        low=0,
+        high=200,
+        step=1,
+    )
+    mnist_repeats: int = setting(
+        1,
+        "Data",
+        "Times each MNIST image is seen a round",
+        "Show each MNIST training image this many times a round, so the pen-written digits "
+        "and marks do not crowd MNIST out. A round then takes that much longer.",
+        low=1,
+        high=4,
+        step=1,
+    )
     real_digits: bool = setting(
         False, "Data", "Also learn from real pen-written digits",
         "Also learn from digits real people wrote with a pen, drawn as on the canvas (the "

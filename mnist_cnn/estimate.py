@@ -18,7 +18,7 @@ from mnist_cnn.status import Status
 # the quick preset (2 epochs of 55,000 images, 0.78 M multiply-adds each) trains in ~6 s on the
 # 2-core machine of the README's Speed section
 SECONDS_PER_UNIT = 7e-11
-REAL_DIGITS = 5_000 * DRAWINGS_PER_DIGIT  # about the training writers' digits, each drawn 4 times
+REAL_DIGITS = 5_000 * DRAWINGS_PER_DIGIT  # about the training writers' digits, all drawings
 RECENT_RUNS = 5  # the latest finished runs that set the speed
 
 
@@ -37,7 +37,7 @@ def multiply_adds(config: TrainConfig) -> int:
 def training_images(config: TrainConfig, extra_images: int = 0) -> int:
     share = min(1.0, config.train_size / 55_000)  # as training.train adds the drawings
     drawn = REAL_DIGITS * config.real_digits + MARK_COUNT * config.not_a_digit
-    return config.train_size + round(share * drawn) + extra_images
+    return config.train_size * config.mnist_repeats + round(share * drawn) + extra_images
 
 
 def work(config: TrainConfig, extra_images: int = 0) -> float:

@@ -142,7 +142,7 @@ def finetune(
             mine = class_batch(class_labels, rng)
             others = rng.integers(class_count, len(images), BATCH_SIZE - len(mine))
             indices = np.concatenate([mine, others]).astype(np.int32)
-            loss, right = train_step(indices, np.array([config.seed, step], np.int32))
+            loss, right = train_step(indices, np.array([config.seed, step], np.int32), True)
             seen += len(indices)
             loss_sum += float(loss) * len(indices)
             correct += int(right)

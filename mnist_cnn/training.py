@@ -134,7 +134,7 @@ def make_train_step(network, optimizer, images, labels, config: TrainConfig):
     """A compiled function that trains on the images at `indices`, one gradient step.
 
     The training images stay in memory as uint8 tensors; each step gathers its batch, scales it
-    to [0, 1] and (when asked) augments it. Returns the batch's loss and its count of correct
+    to [0, 1] and, when `config.augment` and the step's `vary` are both true, augments it. Returns the batch's loss and its count of correct
     answers. One compiled call per batch keeps stopping and progress exact to the batch, with
     no tf.data threads competing with the arithmetic for the CPU's cores.
     """
@@ -144,13 +144,19 @@ def make_train_step(network, optimizer, images, labels, config: TrainConfig):
     optimizer.build(network.trainable_variables)
 
     @tf.function(
-        input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([2], tf.int32)],
+        input_signature=[
+            tf.TensorSpec([None], tf.int32),
+            tf.TensorSpec([2], tf.int32),
+            tf.TensorSpec([], tf.bool),
+        ],
         jit_compile=False,  # XLA measured 4x slower on these CPUs
     )
-    def train_step(indices, seed):
+    def train_step(indices, seed, vary):
         batch_images = tf.cast(tf.gather(images, indices), tf.float32)[..., tf.newaxis] / 255.0
         if config.augment:
-            batch_images = augment_batch(batch_images, config, seed)
+            batch_images = tf.cond(
+                vary, lambda: augment_batch(batch_images, config, seed), lambda: batch_images
+            )
         batch_labels = tf.gather(labels, indices)
         with tf.GradientTape() as tape:
             probabilities = network(batch_images, training=True)
@@ -192,6 +198,8 @@ def train(
     tf.config.experimental.enable_op_determinism()
 
     train_images, train_labels, val_images, val_labels = split_training_data(data, config)
+    train_images = np.concatenate([train_images] * config.mnist_repeats)
+    train_labels = np.concatenate([train_labels] * config.mnist_repeats)
     if config.real_digits or config.not_a_digit:
         # As many drawings, in proportion, as the share of MNIST this run trains on.
         share = min(1.0, config.train_size / 55_000)
@@ -265,7 +273,8 @@ def train(
         for batch in range(batches_per_epoch):
             indices = order[batch * config.batch_size : (batch + 1) * config.batch_size]
             step = (epoch - 1) * batches_per_epoch + batch
-            loss, correct = train_step(indices, np.array([config.seed, step], np.int32))
+            vary = epoch <= config.epochs - config.plain_epochs  # the last rounds: unvaried
+            loss, correct = train_step(indices, np.array([config.seed, step], np.int32), vary)
             mean.add(len(indices), float(loss), int(correct))
             if first_batch_end is None:
                 first_batch_end = time.perf_counter() - start

@@ -212,29 +212,40 @@ def test_cross_validation_with_more_drawings_or_mnist_repeated_keeps_its_own_net
     common = ["--handwriting-dir", str(pendigits_dir()), "--data-dir", mnist.source,
               "--work-dir", str(tmp_path), "--cross-validate", "30", "--trained-only",
               "--fold", "1"]  # fmt: skip
-    more = ["--train-drawings", "8", "--mnist-repeats", "2"]
-    keep = (ASSETS_DIR / "model.keras", PRESETS["accurate"], ("tra30",), 0, 30, tmp_path)
+    accurate = PRESETS["accurate"]
+    fewer = DRAWINGS_PER_DIGIT // 2
+    other = ["--train-drawings", str(fewer), "--mnist-repeats", "1"]
+    keep = (ASSETS_DIR / "model.keras", accurate, ("tra30",), 0, 30, tmp_path)
     keep_fold_network(*keep)
-    assert main([*common, *more]) == 2  # kept for the package's recipe: not this one
+    assert main([*common, *other]) == 2  # kept for the package's recipe: not this one
     assert "No fold was measured" in capsys.readouterr().err
-    usual = ["--train-drawings", str(DRAWINGS_PER_DIGIT), "--mnist-repeats", "1", "--json"]
+    usual = ["--train-drawings", str(DRAWINGS_PER_DIGIT),
+             "--mnist-repeats", str(accurate.mnist_repeats), "--json"]  # fmt: skip
     assert main([*common, *usual]) == 0  # the package's own values: its recipe
     assert json.loads(capsys.readouterr().out)["recipe_changes"] == {}
 
-    keep_fold_network(*keep, changes={"train_drawings": 8, "mnist_repeats": 2})
-    assert main([*common, *more, "--json"]) == 0
+    keep_fold_network(
+        ASSETS_DIR / "model.keras", accurate.replace(mnist_repeats=1), ("tra30",), 0, 30,
+        tmp_path, changes={"train_drawings": fewer},
+    )  # fmt: skip
+    assert main([*common, *other, "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
-    assert figures["recipe_changes"] == {"train_drawings": 8, "mnist_repeats": 2}
+    assert figures["recipe_changes"] == {"train_drawings": fewer}
+    assert figures["config"]["mnist_repeats"] == 1
     assert figures["folds_measured"] == [1]
-    assert main([*common, "--train-drawings", "8"]) == 2  # half the changes: another recipe
+    assert main([*common, "--train-drawings", str(fewer)]) == 2  # half the changes: another one
     assert main(common) == 2  # nor is it the package's recipe
     capsys.readouterr()
-    assert main([*common, *more]) == 0  # the printed header names the changes
-    assert "train_drawings 8, mnist_repeats 2" in capsys.readouterr().out
+    assert main([*common, *other]) == 0  # the printed header names the changes
+    assert f"MNIST seen 1x a round, training seed 0, train_drawings {fewer})" in (
+        capsys.readouterr().out
+    )
 
     assert main([*common, "--mnist-repeats", "0"]) == 2
-    assert "--mnist-repeats must be 1 or more. Received: 0" in capsys.readouterr().err
-    assert main([*common, "--preset", "quick", "--train-drawings", "8"]) == 2
+    assert "mnist_repeats must be between 1 and 4. Received: mnist_repeats=0" in (
+        capsys.readouterr().err
+    )
+    assert main([*common, "--preset", "quick", "--train-drawings", str(fewer)]) == 2
     assert "needs a preset that learns from the pen-written digits" in capsys.readouterr().err
 
 

@@ -93,6 +93,26 @@ def test_extra_images_are_trained_on(mnist, tiny_config):
     assert recorder.batches[-1].batches_per_epoch == 11
 
 
+def test_mnist_repeats_shows_each_mnist_image_that_many_times_a_round(mnist, tiny_config):
+    recorder = Recorder()
+    train(tiny_config.replace(mnist_repeats=3), mnist, [recorder])
+    assert recorder.batches[-1].batches_per_epoch == 30  # 3 x 1,000 images, 100 a batch
+
+
+def test_plain_epochs_train_on_the_images_as_they_are(mnist, tiny_config):
+    """The last `plain_epochs` rounds are not varied: all of them plain is no augmentation."""
+    config = tiny_config.replace(train_size=400, batch_size=50, epochs=2)
+    plain = train(config, mnist, precision="float32").model.get_weights()
+    varied = config.replace(augment=True)
+    all_plain = train(varied.replace(plain_epochs=2), mnist, precision="float32").model
+    for a, b in zip(plain, all_plain.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    last_plain = train(varied.replace(plain_epochs=1), mnist, precision="float32").model
+    all_varied = train(varied, mnist, precision="float32").model
+    assert not np.array_equal(last_plain.get_weights()[0], plain[0])
+    assert not np.array_equal(last_plain.get_weights()[0], all_varied.get_weights()[0])
+
+
 def test_train_run_saves_model_and_metadata(mnist, tiny_config, tmp_path):
     record = ModelRecord(id="run", name="smoke", status="queued", directory=str(tmp_path / "run"))
     train_run(TrainRequest(tiny_config, "smoke"), mnist, record)

@@ -15,8 +15,9 @@ writer is read by the network that never saw them. It prints every writer's accu
 fold's, the spread between folds, and the share of real digits called "not a digit" at several
 thresholds beside the share of marks caught (to calibrate predict.NOT_A_DIGIT_ABOVE). The fold
 networks are kept in --work-dir and reused; `--fold N` trains and measures only fold N, so a long
-recipe can be run a fold at a time. `--train-seed`, `--epochs`, `--train-drawings` and
-`--mnist-repeats` measure a variation of the preset's recipe without changing the package.
+recipe can be run a fold at a time. `--train-seed`, `--epochs`, `--train-drawings`,
+`--mnist-repeats` and `--plain-epochs` measure a variation of the preset's recipe without
+changing the package.
 """
 
 from __future__ import annotations
@@ -205,12 +206,11 @@ def pen_drawings(digits, config, per_digit: int):
     return images[drawn], labels[drawn], writers[drawn]
 
 
-def train_for_fold(config, data, fold: tuple[str, ...], drawings, mnist_repeats: int = 1):
+def train_for_fold(config, data, fold: tuple[str, ...], drawings):
     """A network trained with `config`, learning from every writer but those of `fold`
-    (`drawings`: what pen_drawings gives), each MNIST training image `mnist_repeats` times a
-    round."""
+    (`drawings`: what pen_drawings gives)."""
     from mnist_cnn.cli import TerminalProgress
-    from mnist_cnn.training import split_training_data, train
+    from mnist_cnn.training import train
 
     extra_images = np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
     extra_labels = np.zeros(0, np.uint8)
@@ -219,9 +219,6 @@ def train_for_fold(config, data, fold: tuple[str, ...], drawings, mnist_repeats:
         keep = ~np.isin(writers, fold)
         extra_images, extra_labels = images[keep], labels[keep]
         config = config.replace(real_digits=False)  # added here, without this fold's writers
-    mnist_images, mnist_labels, _, _ = split_training_data(data, config)
-    extra_images = np.concatenate([extra_images] + [mnist_images] * (mnist_repeats - 1))
-    extra_labels = np.concatenate([extra_labels] + [mnist_labels] * (mnist_repeats - 1))
     result = train(
         config, data, [TerminalProgress()], extra_images=extra_images, extra_labels=extra_labels
     )
@@ -238,7 +235,6 @@ def fold_files(work_dir: Path, index: int, count: int) -> tuple[Path, Path]:
 # value of each: a kept fold network's recipe names a change only when it differs from these.
 RECIPE_CHANGES = {
     "train_drawings": DRAWINGS_PER_DIGIT,  # times each training writer's digit is drawn
-    "mnist_repeats": 1,  # times each MNIST training image is seen a round
 }
 
 
@@ -284,8 +280,7 @@ def fold_model(
     if not train_missing:
         return None, None
     print(f"fold {index + 1}/{count}: training without {', '.join(fold)}", file=sys.stderr)
-    repeats = recipe.get("mnist_repeats", RECIPE_CHANGES["mnist_repeats"])
-    model, seconds = train_for_fold(config, data(), fold, drawings(), repeats)
+    model, seconds = train_for_fold(config, data(), fold, drawings())
     save_model_atomic(model, path)
     recipe_path.write_text(json.dumps({**recipe, "train_seconds": round(seconds, 1)}))
     return model, seconds
@@ -314,6 +309,10 @@ def cross_validate(args, digits) -> dict:
         config = config.replace(epochs=args.epochs)
     if args.train_seed is not None:
         config = config.replace(seed=args.train_seed)
+    if args.mnist_repeats is not None:
+        config = config.replace(mnist_repeats=args.mnist_repeats)
+    if args.plain_epochs is not None:
+        config = config.replace(plain_epochs=args.plain_epochs)
     changes = {
         name: getattr(args, name)
         for name, usual in RECIPE_CHANGES.items()
@@ -420,7 +419,9 @@ def print_cross_validation(figures: dict) -> None:
     changes = "".join(f", {name} {value}" for name, value in figures["recipe_changes"].items())
     print(
         f"cross-validation by writer: preset {figures['preset']} "
-        f"({figures['config']['epochs']} epochs, training seed {figures['config']['seed']}"
+        f"({figures['config']['epochs']} epochs, last {figures['config']['plain_epochs']} "
+        f"unvaried, MNIST seen {figures['config']['mnist_repeats']}x a round, training seed "
+        f"{figures['config']['seed']}"
         f"{changes}), "
         f"{figures['folds']} folds; measured: "
         f"{', '.join(str(fold) for fold in figures['folds_measured'])}"
@@ -496,8 +497,15 @@ def main(argv: list[str] | None = None) -> int:
         "--mnist-repeats",
         type=int,
         metavar="N",
-        help=f"train on each MNIST training image N times a round (the package's recipe: "
-        f"{RECIPE_CHANGES['mnist_repeats']})",
+        help=f"train on each MNIST training image N times a round instead (the preset's: "
+        f"{PRESETS['accurate'].mnist_repeats} for accurate)",
+    )
+    cross.add_argument(
+        "--plain-epochs",
+        type=int,
+        metavar="N",
+        help=f"train the last N epochs on unvaried images instead (the preset's: "
+        f"{PRESETS['accurate'].plain_epochs} for accurate)",
     )
     cross.add_argument("--data-dir", help="folder with the MNIST files (or MNIST_DATA_DIR)")
     cross.add_argument(
