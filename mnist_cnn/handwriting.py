@@ -201,7 +201,7 @@ def render_for_training(
 
 
 NOT_A_DIGIT = 10  # the label of marks that are no digit (the network's 11th output)
-DRAWINGS_PER_DIGIT = 4  # each training writer's digit is drawn this many times, differently
+DRAWINGS_PER_DIGIT = 8  # each training writer's digit is drawn this many times, differently
 MARK_COUNT = 8_000  # drawn marks that are no digit
 
 

@@ -5,13 +5,17 @@ from mnist_cnn.predict import Predictor
 
 
 def test_predicts_test_digits(mnist, shipped_model):
+    """One image at a time, as the pages ask: 99% of the first 200 test digits or more (the
+    shipped model reads 99.5% of all 10,000; the 19th, a 3 with a closed top, it reads as 9)."""
     predictor = Predictor(shipped_model)
-    for index in range(20):
+    right = 0
+    for index in range(200):
         prediction = predictor.predict(mnist.test_images[index] / 255.0)
-        assert prediction.digit == mnist.test_labels[index]
+        right += prediction.digit == mnist.test_labels[index]
         assert prediction.probabilities.shape == (10,)
         assert prediction.probabilities.sum() == pytest.approx(1, abs=1e-5)
         assert prediction.confidence == prediction.probabilities.max()
+    assert right >= 198
 
 
 def test_same_answer_as_model_predict(mnist, shipped_model):
