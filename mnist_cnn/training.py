@@ -134,9 +134,10 @@ def make_train_step(network, optimizer, images, labels, config: TrainConfig):
     """A compiled function that trains on the images at `indices`, one gradient step.
 
     The training images stay in memory as uint8 tensors; each step gathers its batch, scales it
-    to [0, 1] and, when `config.augment` and the step's `vary` are both true, augments it. Returns the batch's loss and its count of correct
-    answers. One compiled call per batch keeps stopping and progress exact to the batch, with
-    no tf.data threads competing with the arithmetic for the CPU's cores.
+    to [0, 1] and, when `config.augment` and the step's `vary` are both true, augments it.
+    Returns the batch's loss and its count of correct answers. One compiled call per batch keeps
+    stopping and progress exact to the batch, with no tf.data threads competing with the
+    arithmetic for the CPU's cores.
     """
     loss_function = keras.losses.SparseCategoricalCrossentropy()
     # Make the optimizer's variables now: creating them inside the first step would make
