@@ -271,10 +271,10 @@ def train(
         # A new order of the training images every epoch, fixed by the seed.
         order = np.random.default_rng([config.seed, epoch]).permutation(count).astype(np.int32)
         mean = _RunningMean()
+        vary = epoch <= config.epochs - config.plain_epochs  # the last rounds: unvaried
         for batch in range(batches_per_epoch):
             indices = order[batch * config.batch_size : (batch + 1) * config.batch_size]
             step = (epoch - 1) * batches_per_epoch + batch
-            vary = epoch <= config.epochs - config.plain_epochs  # the last rounds: unvaried
             loss, correct = train_step(indices, np.array([config.seed, step], np.int32), vary)
             mean.add(len(indices), float(loss), int(correct))
             if first_batch_end is None:
